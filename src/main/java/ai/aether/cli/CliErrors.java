@@ -1,0 +1,18 @@
+package ai.aether.cli;
+
+import picocli.CommandLine;
+
+/**
+ * Turns exceptions into one clear line on stderr and exit code 1. User-facing errors
+ * (IllegalArgumentException, IOException and subclasses such as format errors) carry messages
+ * that name the problem; a stack trace is printed only with AETHER_DEBUG=1.
+ */
+final class CliErrors implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        cmd.getErr().println("aether " + cmd.getCommandName() + ": " + message);
+        if (System.getenv("AETHER_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+        return 1;
+    }
+}
