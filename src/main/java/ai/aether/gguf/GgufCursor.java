@@ -114,7 +114,7 @@ final class GgufCursor {
         return count;
     }
 
-    /** Reads a gguf string (uint64 length + UTF-8 bytes) of at most {@code maxBytes} bytes. */
+    /** Reads a gguf string (uint64 length + UTF-8 bytes) of at most {@code maxBytes} bytes and the bytes left. */
     String string(String field, long maxBytes) throws GgufFormatException {
         long length = stringLength(field, maxBytes);
         String value = decode(bytes, position, length);
@@ -125,11 +125,10 @@ final class GgufCursor {
     /** Reads a string's length prefix and checks the bytes exist; leaves the cursor on them. */
     long stringLength(String field, long maxBytes) throws GgufFormatException {
         long length = u64(field + " length");
-        long limit = Math.min(maxBytes, MAX_STRING_BYTES);
+        long limit = Math.min(Math.min(maxBytes, MAX_STRING_BYTES), remaining());
         if (length > limit) {
             throw error(field + " length", length + " is out of range (allowed 0.." + limit + ")");
         }
-        require(length, field);
         return length;
     }
 

@@ -57,7 +57,7 @@ final class GgufParser {
         Map<String, Object> metadata = new LinkedHashMap<>();
         Map<String, GgufValueType> types = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
-            String key = cursor.string("metadata key #" + i, cursor.remaining());
+            String key = cursor.string("metadata key #" + i, Long.MAX_VALUE);
             String field = "metadata '" + key + "'";
             if (metadata.containsKey(key)) throw cursor.error(field, "duplicate key (entry #" + i + ")");
             GgufValueType type = valueType(cursor.u32(field + " type"), field + " type");
@@ -110,7 +110,7 @@ final class GgufParser {
             case FLOAT32 -> (double) Float.intBitsToFloat(cursor.i32(field));
             case FLOAT64 -> Double.longBitsToDouble(cursor.i64(field));
             case BOOL -> readBool(field);
-            case STRING -> cursor.string(field, cursor.remaining());
+            case STRING -> cursor.string(field, Long.MAX_VALUE);
             case ARRAY -> readArray(field, depth + 1);
         };
     }
@@ -146,7 +146,7 @@ final class GgufParser {
         long[] offsets = new long[length]; // [length] byte offset of each string's UTF-8 bytes
         int[] lengths = new int[length];   // [length] byte length of each string
         for (int i = 0; i < length; i++) {
-            lengths[i] = (int) cursor.stringLength(field + "[" + i + "]", Integer.MAX_VALUE - 8);
+            lengths[i] = (int) cursor.stringLength(field + "[" + i + "]", Long.MAX_VALUE);
             offsets[i] = cursor.position();
             cursor.skip(lengths[i], field + "[" + i + "]");
         }
