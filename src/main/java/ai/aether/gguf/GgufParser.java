@@ -35,13 +35,23 @@ final class GgufParser {
     }
 
     private final GgufCursor cursor;
+    private final GgufLimits limits;
+    /** Bytes of strings decoded so far, against {@link GgufLimits#maxDecodedBytes()}. */
+    private long decodedBytes;
+    /** String-array elements and nested arrays indexed so far, against {@link GgufLimits#maxIndexedItems()}. */
+    private long indexedItems;
 
-    private GgufParser(GgufCursor cursor) {
+    private GgufParser(GgufCursor cursor, GgufLimits limits) {
         this.cursor = cursor;
+        this.limits = limits;
     }
 
     static Parsed parse(GgufCursor cursor) throws GgufFormatException {
-        return new GgufParser(cursor).parse();
+        return parse(cursor, GgufLimits.DEFAULT);
+    }
+
+    static Parsed parse(GgufCursor cursor, GgufLimits limits) throws GgufFormatException {
+        return new GgufParser(cursor, limits).parse();
     }
 
     private Parsed parse() throws GgufFormatException {
@@ -52,12 +62,14 @@ final class GgufParser {
         }
         int version = readVersion();
         long tensorCount = cursor.count("header tensor_count", MIN_TENSOR_INFO_BYTES);
+        checkLimit(tensorCount, limits.maxTensors(), "header tensor_count");
         long kvCount = cursor.count("header metadata_kv_count", MIN_KV_BYTES);
+        checkLimit(kvCount, limits.maxMetadataEntries(), "header metadata_kv_count");
 
         Map<String, Object> metadata = new LinkedHashMap<>();
         Map<String, GgufValueType> types = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
-            String key = cursor.string("metadata key #" + i, Long.MAX_VALUE);
+            String key = readString("metadata key #" + i, limits.maxStringBytes());
             String field = "metadata '" + key + "'";
             if (metadata.containsKey(key)) throw cursor.error(field, "duplicate key (entry #" + i + ")");
             GgufValueType type = valueType(cursor.u32(field + " type"), field + " type");
@@ -110,9 +122,24 @@ final class GgufParser {
             case FLOAT32 -> (double) Float.intBitsToFloat(cursor.i32(field));
             case FLOAT64 -> Double.longBitsToDouble(cursor.i64(field));
             case BOOL -> readBool(field);
-            case STRING -> cursor.string(field, Long.MAX_VALUE);
+            case STRING -> readString(field, limits.maxStringBytes());
             case ARRAY -> readArray(field, depth + 1);
         };
+    }
+
+    private void checkLimit(long value, long limit, String field) throws GgufFormatException {
+        if (value > limit) throw cursor.error(field, value + " is out of range (allowed 0.." + limit + ")");
+    }
+
+    /** A string decoded now (keys, values, names), counted against the decoded-bytes budget. */
+    private String readString(String field, long maxBytes) throws GgufFormatException {
+        long length = cursor.stringLength(field, maxBytes);
+        decodedBytes += length;
+        if (decodedBytes > limits.maxDecodedBytes()) {
+            throw cursor.error(field, "strings in the header exceed " + limits.maxDecodedBytes() + " bytes in total (allowed 0.."
+                    + limits.maxDecodedBytes() + ")");
+        }
+        return cursor.utf8(length);
     }
 
     private boolean readBool(String field) throws GgufFormatException {
@@ -131,6 +158,13 @@ final class GgufParser {
             throw cursor.error(field + " array length", count + " is out of range (allowed 0.." + (Integer.MAX_VALUE - 8) + ")");
         }
         int length = (int) count;
+        if (elementType == GgufValueType.STRING || elementType == GgufValueType.ARRAY) {
+            indexedItems += length;
+            if (indexedItems > limits.maxIndexedItems()) {
+                throw cursor.error(field + " array length", length + " more strings or arrays exceed the limit of "
+                        + limits.maxIndexedItems() + " in all arrays together (allowed 0.." + limits.maxIndexedItems() + ")");
+            }
+        }
         return switch (elementType) {
             case STRING -> readStringArray(field, length);
             case ARRAY -> {
@@ -200,7 +234,7 @@ final class GgufParser {
     // ---------------------------------------------------------------- tensor table
 
     private GgufTensorInfo readTensorInfo(long index, long alignment) throws GgufFormatException {
-        String name = cursor.string("tensor #" + index + " name", MAX_TENSOR_NAME_BYTES);
+        String name = readString("tensor #" + index + " name", MAX_TENSOR_NAME_BYTES);
         String field = "tensor '" + name + "'";
         if (name.isEmpty()) throw cursor.error("tensor #" + index + " name", "empty (allowed 1.." + MAX_TENSOR_NAME_BYTES + " bytes)");
         long dimensions = cursor.u32(field + " n_dims");
