@@ -66,7 +66,8 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no such file: " + file);
+        if (!Files.exists(file)) throw new IllegalArgumentException("no such file: " + file);
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("not a regular file: " + file);
         ObjectNode report;
         try (GgufFile gguf = GgufFile.open(file)) {
             report = report(gguf);
