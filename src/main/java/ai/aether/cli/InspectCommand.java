@@ -27,6 +27,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -51,6 +52,11 @@ public final class InspectCommand implements Callable<Integer> {
     /** Tensor types the runtime's kernels compute with (the list issue 3 requires). */
     static final Set<GgmlType> RUNNABLE_TENSOR_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
             GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+    /** Report name and metadata key suffix (after "ARCH") of the sizes shown in the verdict. */
+    private static final List<Map.Entry<String, String>> HYPERPARAMETERS = List.of(
+            Map.entry("layers", ".block_count"), Map.entry("embedding", ".embedding_length"),
+            Map.entry("feed_forward", ".feed_forward_length"), Map.entry("heads", ".attention.head_count"),
+            Map.entry("kv_heads", ".attention.head_count_kv"), Map.entry("context", ".context_length"));
     /** Array items shown in full; longer arrays show this many first items. */
     static final int SHOWN_ITEMS = 8;
     private static final int SHOWN_STRING_CHARS = 100;
@@ -215,7 +221,15 @@ public final class InspectCommand implements Callable<Integer> {
         }
         verdict.put("runnable", problem == null);
         verdict.put("verdict", problem == null ? "supported: " + architecture : problem);
+        if (architecture != null) putHyperparameters(verdict.putObject("hyperparameters"), gguf, architecture);
         return verdict;
+    }
+
+    /** The architecture's main sizes, where present as integers (a diagnostic tool must not fail on odd types). */
+    private static void putHyperparameters(ObjectNode node, GgufFile gguf, String architecture) {
+        for (Map.Entry<String, String> size : HYPERPARAMETERS) {
+            if (gguf.metadata().get(architecture + size.getValue()) instanceof Long value) node.put(size.getKey(), value);
+        }
     }
 
     // ---------------------------------------------------------------- text rendering
@@ -252,6 +266,12 @@ public final class InspectCommand implements Callable<Integer> {
         }
         JsonNode aether = report.get("aether");
         out.printf("%naether      %s%n", aether.get("verdict").asText());
+        if (aether.has("hyperparameters") && !aether.get("hyperparameters").isEmpty()) {
+            StringBuilder sizes = new StringBuilder();
+            aether.get("hyperparameters").properties().forEach(size -> sizes.append(sizes.isEmpty() ? "" : ", ")
+                    .append(size.getKey().replace('_', ' ')).append(' ').append(size.getValue().asLong()));
+            out.printf("sizes       %s%n", sizes);
+        }
         if (aether.has("tokenizer")) out.printf("tokenizer   %s%n", aether.get("tokenizer").asText());
     }
 

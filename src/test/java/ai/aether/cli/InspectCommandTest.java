@@ -121,6 +121,10 @@ class InspectCommandTest {
         assertEquals("supported: llama", report.at("/aether/verdict").asText());
         assertTrue(report.at("/aether/runnable").asBoolean());
         assertEquals("gpt2 (pre-tokenizer smollm)", report.at("/aether/tokenizer").asText());
+        // sizes as published in ../shared/models/README.md
+        JsonNode sizes = report.at("/aether/hyperparameters");
+        assertEquals(List.of(30L, 576L, 1536L, 9L, 3L, 8192L), List.of(sizes.get("layers").asLong(), sizes.get("embedding").asLong(),
+                sizes.get("feed_forward").asLong(), sizes.get("heads").asLong(), sizes.get("kv_heads").asLong(), sizes.get("context").asLong()));
         // type counts as published in ../shared/models/README.md
         assertEquals(210, report.at("/tensor_types/Q4_1/tensors").asInt());
         assertEquals(1, report.at("/tensor_types/Q8_0/tensors").asInt());
@@ -144,6 +148,7 @@ class InspectCommandTest {
         assertTrue(out.contains("1.0E-5"), "FLOAT32 at float precision: " + out);
         assertTrue(out.matches("(?s).*token_embd\\.weight\\s+F32\\s+64 x 512\\s+131,072.*"), out);
         assertTrue(out.contains("aether      supported: llama"), out);
+        assertTrue(out.contains("sizes       layers 5, embedding 64, feed forward 172, heads 8, kv heads 4, context 2048"), out);
     }
 
     @Test
