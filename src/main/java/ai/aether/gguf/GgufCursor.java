@@ -31,10 +31,6 @@ final class GgufCursor {
         this.bytes = bytes;
     }
 
-    Path file() {
-        return file;
-    }
-
     MemorySegment bytes() {
         return bytes;
     }

@@ -70,7 +70,7 @@ final class GgufParser {
         Map<String, GgufValueType> types = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = readString("metadata key #" + i, limits.maxStringBytes());
-            String field = "metadata '" + key + "'";
+            String field = "metadata '" + printable(key) + "'";
             if (metadata.containsKey(key)) throw cursor.error(field, "duplicate key (entry #" + i + ")");
             GgufValueType type = valueType(cursor.u32(field + " type"), field + " type");
             types.put(key, type);
@@ -82,7 +82,7 @@ final class GgufParser {
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             GgufTensorInfo info = readTensorInfo(i, alignment);
-            if (!names.add(info.name())) throw cursor.error("tensor '" + info.name() + "'", "duplicate tensor name");
+            if (!names.add(info.name())) throw cursor.error("tensor '" + printable(info.name()) + "'", "duplicate tensor name");
             tensors.add(info);
         }
         long headerEnd = cursor.position();
@@ -125,6 +125,14 @@ final class GgufParser {
             case STRING -> readString(field, limits.maxStringBytes());
             case ARRAY -> readArray(field, depth + 1);
         };
+    }
+
+    /** A key or name as it may appear in an error message: control characters escaped, at most 80 characters. */
+    static String printable(String text) {
+        String shown = text.length() > 80 ? text.substring(0, 80) : text;
+        StringBuilder out = new StringBuilder();
+        shown.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        return text.length() > 80 ? out + "..." : out.toString();
     }
 
     private void checkLimit(long value, long limit, String field) throws GgufFormatException {
@@ -235,7 +243,7 @@ final class GgufParser {
 
     private GgufTensorInfo readTensorInfo(long index, long alignment) throws GgufFormatException {
         String name = readString("tensor #" + index + " name", MAX_TENSOR_NAME_BYTES);
-        String field = "tensor '" + name + "'";
+        String field = "tensor '" + printable(name) + "'";
         if (name.isEmpty()) throw cursor.error("tensor #" + index + " name", "empty (allowed 1.." + MAX_TENSOR_NAME_BYTES + " bytes)");
         long dimensions = cursor.u32(field + " n_dims");
         if (dimensions < 1 || dimensions > MAX_DIMENSIONS) {
@@ -286,8 +294,9 @@ final class GgufParser {
         long dataSize = fileSize - dataOffset;
         for (GgufTensorInfo info : tensors) {
             if (info.byteSize() > dataSize || info.offset() > dataSize - info.byteSize()) {
-                throw cursor.error("tensor '" + info.name() + "' data", "bytes " + info.offset() + ".." + "+" + info.byteSize()
-                        + " of the data section lie outside it (allowed 0.." + dataSize + ", file truncated?)");
+                throw cursor.error("tensor '" + printable(info.name()) + "' data", info.byteSize() + " bytes at offset " + info.offset()
+                        + " lie outside the data section of " + dataSize + " bytes (allowed: offset + size <= " + dataSize
+                        + "; file truncated?)");
             }
         }
         List<GgufTensorInfo> byOffset = new ArrayList<>(tensors);
@@ -296,8 +305,8 @@ final class GgufParser {
             GgufTensorInfo previous = byOffset.get(i - 1);
             GgufTensorInfo current = byOffset.get(i);
             if (current.offset() < previous.offset() + previous.byteSize()) {
-                throw cursor.error("tensor '" + current.name() + "' offset", current.offset() + " overlaps tensor '"
-                        + previous.name() + "' (bytes " + previous.offset() + ".." + (previous.offset() + previous.byteSize()) + ")");
+                throw cursor.error("tensor '" + printable(current.name()) + "' offset", current.offset() + " overlaps tensor '"
+                        + printable(previous.name()) + "' (bytes " + previous.offset() + ".." + (previous.offset() + previous.byteSize()) + ")");
             }
         }
     }

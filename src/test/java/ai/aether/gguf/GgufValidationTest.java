@@ -168,6 +168,13 @@ class GgufValidationTest {
     }
 
     @Test
+    void keysInMessagesAreEscapedAndShortened() throws IOException {
+        String key = "evil\n\u001b[31m" + "k".repeat(200);
+        GgufFormatException error = rejects(header(0, 1).string(key).u32(99).bytes(), "unknown value type id 99");
+        assertTrue(error.getMessage().contains("metadata 'evil\\u000a\\u001b[31m" + "k".repeat(70) + "...' type"), error.getMessage());
+    }
+
+    @Test
     void errorsCarryFileAndField() throws IOException {
         GgufFormatException error = rejects(oneTensor("t", new long[]{}, GgmlType.F32.id(), 0, 64), "n_dims");
         assertEquals("tensor 't' n_dims", error.field());
