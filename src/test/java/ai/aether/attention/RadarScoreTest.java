@@ -116,7 +116,9 @@ class RadarScoreTest {
         BlockMask before = AetherKernels.runAetherSparse(q, meta, config).mask();
         BlockMask after = AetherKernels.runAetherSparse(q, AetherKernels.precomputeMetadata(shifted, BLOCK, false, false), config).mask();
         assertEquals(before, after);
-        AetherConfig absolute = config.toBuilder().thresholdMode(ThresholdMode.ABSOLUTE).threshold(0.5).build();
+        float[] sorted = AetherKernels.runAetherSparse(q, meta, config).scores().data().clone();
+        java.util.Arrays.sort(sorted);
+        AetherConfig absolute = config.toBuilder().thresholdMode(ThresholdMode.ABSOLUTE).threshold(sorted[sorted.length / 2]).build();
         BlockMask absoluteBefore = AetherKernels.runAetherSparse(q, meta, absolute).mask();
         BlockMask absoluteAfter = AetherKernels.runAetherSparse(q, AetherKernels.precomputeMetadata(shifted, BLOCK, false, false), absolute).mask();
         assertTrue(!absoluteBefore.equals(absoluteAfter), "the absolute mode is expected to depend on the logit offset");
