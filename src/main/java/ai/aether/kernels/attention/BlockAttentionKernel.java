@@ -21,7 +21,11 @@ final class BlockAttentionKernel {
     private static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, SPECIES.vectorShape());
 
     /** Storage modes of {@link #load}. */
-    private static final int MODE_FP32 = 0, MODE_FP16 = 1, MODE_BF16 = 2;
+    private static final int MODE_FP32 = 0, MODE_FP16 = 1, MODE_BF16 = 2, MODE_FP16_RAW = 3;
+    /** An fp16 code shifted into fp32 position reads as the fp16 value times 2^-112. */
+    static final float FP16_RAW_SCALE = 0x1p112f;
+    /** Largest |query element| that stays finite when pre-multiplied by {@link #FP16_RAW_SCALE}. */
+    static final float FP16_RAW_QUERY_LIMIT = Float.MAX_VALUE / 0x1p113f;
 
     private BlockAttentionKernel() {}
 
@@ -30,13 +34,21 @@ final class BlockAttentionKernel {
         final float[] logits;     // [rows][keyStride], probabilities after the softmax step
         final float[] queryRows;  // [rows][headDim], pre-scaled
         final int[] validTokens;  // [rows]
+        final int[] rowOffsets;   // [rows] where each query row starts in the caller's array
         final int rows;
+        /**
+         * True when queryRows were pre-multiplied by {@link #FP16_RAW_SCALE} (FP16 pools): keys and
+         * values are then read without their per-element rescale, which moves to the query and to
+         * the probabilities (one multiply per row instead of one per element).
+         */
+        boolean rawHalf;
 
         Scratch(KvBlockPool pool, int rows) {
             this.rows = rows;
             logits = new float[rows * pool.keyStride()];
             queryRows = new float[rows * pool.headDim()];
             validTokens = new int[rows];
+            rowOffsets = new int[rows];
         }
 
         boolean fits(KvBlockPool pool, int neededRows) {
@@ -53,6 +65,29 @@ final class BlockAttentionKernel {
             SCRATCH.set(s);
         }
         return s;
+    }
+
+    /**
+     * Copies {@code rows} query rows into {@code s.queryRows}, times 1/sqrt(headDim), and for FP16
+     * pools also times 2^112 when that stays finite (then {@code s.rawHalf} is set).
+     *
+     * @param rowOffsets {@code [rows]} offset of each row in {@code queries}
+     */
+    static void loadQueries(KvBlockPool pool, Scratch s, float[] queries, int[] rowOffsets, int rows) {
+        int headDim = pool.headDim();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float largest = 0;
+        for (int r = 0; r < rows; r++) {
+            for (int d = 0; d < headDim; d++) {
+                float q = queries[rowOffsets[r] + d] * scale;
+                s.queryRows[r * headDim + d] = q;
+                largest = Math.max(largest, Math.abs(q));
+            }
+        }
+        s.rawHalf = pool.dtype() == KvDtype.FP16 && largest <= FP16_RAW_QUERY_LIMIT;
+        if (s.rawHalf) {
+            for (int i = 0; i < rows * headDim; i++) s.queryRows[i] *= FP16_RAW_SCALE;
+        }
     }
 
     /** Resets the online-softmax state of {@code rows} rows. */
@@ -84,7 +119,7 @@ final class BlockAttentionKernel {
         if (maxValid == 0) return;
         int mode = switch (pool.dtype()) {
             case FP32 -> MODE_FP32;
-            case FP16 -> MODE_FP16;
+            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
             case BF16 -> MODE_BF16;
         };
         float[] keysF32 = pool.keysF32(blockId);
@@ -96,7 +131,8 @@ final class BlockAttentionKernel {
         }
         boolean anyValid = false;
         for (int r = 0; r < rows; r++) {
-            anyValid |= softmaxStep(logits, r * keyStride, s.validTokens[r], keyStride, max, maxOffset + r,
+            anyValid |= softmaxStep(logits, r * keyStride, s.validTokens[r], keyStride, mode == MODE_FP16_RAW ? FP16_RAW_SCALE : 1f,
+                    max, maxOffset + r,
                     sum, sumOffset + r, acc, accOffset + r * valueStride, valueStride);
         }
         if (!anyValid) return;
@@ -114,14 +150,15 @@ final class BlockAttentionKernel {
      * LANES stored elements from {@code index} as fp32. FP16 is widened in registers: the sign-
      * extended code shifted left by 13, masked to sign + exponent + mantissa, is an fp32 whose
      * value times 2^112 is the fp16 value (exact, subnormals included; stored values are finite).
-     * BF16 is the upper half of an fp32.
+     * BF16 is the upper half of an fp32. MODE_FP16_RAW skips the 2^112 (see {@link Scratch#rawHalf}).
      */
     private static FloatVector load(float[] f32, short[] half, int mode, int index) {
         if (mode == MODE_FP32) return FloatVector.fromArray(SPECIES, f32, index);
         IntVector bits = (IntVector) ShortVector.fromArray(HALF_SPECIES, half, index).convertShape(VectorOperators.S2I, INT_SPECIES, 0);
         if (mode == MODE_FP16) {
-            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(FP16_RAW_SCALE);
         }
+        if (mode == MODE_FP16_RAW) return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
         return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
@@ -184,11 +221,11 @@ final class BlockAttentionKernel {
     }
 
     /**
-     * Online-softmax update of one row: turns its logits into exp(logit - newMax) in place
-     * (zero past {@code valid}), rescales the running sum and accumulator. Returns false when
+     * Online-softmax update of one row: turns its logits into storeScale * exp(logit - newMax) in
+     * place (zero past {@code valid}), rescales the running sum and accumulator. Returns false when
      * the row sees no token of this block.
      */
-    private static boolean softmaxStep(float[] logits, int offset, int valid, int keyStride, float[] max, int maxIndex,
+    private static boolean softmaxStep(float[] logits, int offset, int valid, int keyStride, float storeScale, float[] max, int maxIndex,
                                        float[] sum, int sumIndex, float[] acc, int accOffset, int valueStride) {
         if (valid == 0) {
             java.util.Arrays.fill(logits, offset, offset + keyStride, 0f);
@@ -204,7 +241,7 @@ final class BlockAttentionKernel {
         FloatVector sumV = FloatVector.zero(SPECIES);
         for (int t = 0; t < chunks; t += LANES) {
             FloatVector p = FloatVector.fromArray(SPECIES, logits, offset + t).sub(newMax).lanewise(VectorOperators.EXP);
-            p.intoArray(logits, offset + t);
+            p.mul(storeScale).intoArray(logits, offset + t);
             sumV = sumV.add(p);
         }
         for (int t = chunks; t < keyStride; t++) logits[offset + t] = 0f;

@@ -94,11 +94,8 @@ public final class CpuAttentionBackend implements AttentionBackend {
         int rows = plan.rowsPerList, headDim = plan.headDim, blockSize = pool.blockSize();
         int firstHead = listInSequence * rows;
         BlockAttentionKernel.Scratch s = BlockAttentionKernel.scratch(pool, rows);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int r = 0; r < rows; r++) {
-            int src = (b * plan.queryHeads + firstHead + r) * headDim;
-            for (int d = 0; d < headDim; d++) s.queryRows[r * headDim + d] = queries[src + d] * scale;
-        }
+        for (int r = 0; r < rows; r++) s.rowOffsets[r] = (b * plan.queryHeads + firstHead + r) * headDim;
+        BlockAttentionKernel.loadQueries(pool, s, queries, s.rowOffsets, rows);
         int valueStride = pool.valueStride();
         BlockAttentionKernel.initState(plan.unitMax, unit * rows, plan.unitSum, unit * rows, plan.unitAcc,
                 unit * rows * valueStride, rows, valueStride);
@@ -192,16 +189,14 @@ public final class CpuAttentionBackend implements AttentionBackend {
         int[] rowLimit = new int[rows];
         float[] max = new float[rows], sum = new float[rows];
         float[] acc = new float[rows * valueStride];  // [rows][valueStride]
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] queries = request.queries();
         for (int i = fromToken; i < toToken; i++) {
             for (int j = 0; j < group; j++) {
                 int r = (i - fromToken) * group + j;
-                int src = (i * queryHeads + kvHead * group + j) * headDim;
-                for (int d = 0; d < headDim; d++) s.queryRows[r * headDim + d] = queries[src + d] * scale;
+                s.rowOffsets[r] = (i * queryHeads + kvHead * group + j) * headDim;
                 rowLimit[r] = request.firstPosition() + i;
             }
         }
+        BlockAttentionKernel.loadQueries(pool, s, request.queries(), s.rowOffsets, rows);
         BlockAttentionKernel.initState(max, 0, sum, 0, acc, 0, rows, valueStride);
         int end = request.firstPosition() + toToken;
         int[] table = request.blockTable()[kvHead];
