@@ -4,9 +4,9 @@ import ai.aether.kernels.Parallel;
 
 /**
  * Vector API CPU implementation of {@link AttentionBackend}. Decode work is split into units of
- * (list, run of kept blocks): one unit per list when there are enough lists to keep every
- * thread busy, otherwise each list is split over blocks and the partial softmax states are
- * merged with a log-sum-exp (flash-decoding), so two threads stay busy even with 3 KV heads.
+ * (list, run of kept blocks) of about equal size, about eight per thread; a list split over
+ * several units has its partial softmax states merged with a log-sum-exp (flash-decoding), so
+ * two threads stay busy even with 3 KV heads or uneven selections.
  */
 public final class CpuAttentionBackend implements AttentionBackend {
 
@@ -37,13 +37,14 @@ public final class CpuAttentionBackend implements AttentionBackend {
             }
             totalKept += plan.keptCount[l];
         }
+        // Units of about equal block counts, ~8 per thread, so contiguous chunks of units balance
+        // even when lists keep different numbers of blocks or there are fewer lists than threads.
         int threads = Parallel.threads();
-        int targetUnits = threads == 1 || lists >= 2 * threads ? lists : 4 * threads;
+        long unitBlocks = threads == 1 ? Long.MAX_VALUE : Math.max(1, (totalKept + 8L * threads - 1) / (8L * threads));
         int units = 0;
         int[] splits = new int[lists];
         for (int l = 0; l < lists; l++) {
-            long wanted = targetUnits == lists ? 1 : (plan.keptCount[l] * (long) targetUnits + totalKept - 1) / totalKept;
-            splits[l] = (int) Math.max(1, Math.min(plan.keptCount[l], wanted));
+            splits[l] = (int) Math.max(1, Math.min(plan.keptCount[l], (plan.keptCount[l] + unitBlocks - 1) / unitBlocks));
             units += splits[l];
         }
         if (plan.unitList.length < units) {
