@@ -13,6 +13,9 @@ import ai.aether.kernels.attention.KvDtype;
  * SequenceKvCache cache = pool.newSequence(layers, kvHeads);
  * cache.append(layer, keys, values, tokens);     // keys, values: [tokens][kvHeads][headDim]
  * }</pre>
+ *
+ * <p>Threads: appends to caches that share a pool must not run concurrently with each other (block
+ * allocation may grow the metadata arrays); attention over full blocks may run alongside.
  */
 public final class AetherKvPool {
 
