@@ -14,8 +14,8 @@ import ai.aether.kernels.attention.KvDtype;
  * cache.append(layer, keys, values, tokens);     // keys, values: [tokens][kvHeads][headDim]
  * }</pre>
  *
- * <p>Threads: appends to caches that share a pool must not run concurrently with each other (block
- * allocation may grow the metadata arrays); attention over full blocks may run alongside.
+ * <p>Threads: calls on caches that share a pool (appends, attention) must not overlap, because
+ * block allocation may grow the shared arrays; each call parallelises internally.
  */
 public final class AetherKvPool {
 
