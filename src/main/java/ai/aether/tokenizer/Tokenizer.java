@@ -1,5 +1,8 @@
 package ai.aether.tokenizer;
 
+import ai.aether.gguf.GgufFile;
+import ai.aether.gguf.GgufFormatException;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,7 +15,7 @@ import java.util.Set;
 /**
  * A model's tokenizer: text to token ids and back, built from a {@link Vocabulary}.
  * <pre>{@code
- * Tokenizer tokenizer = Tokenizer.create(Vocabulary.fromGguf(gguf));   // SmolLM2-135M-Instruct
+ * Tokenizer tokenizer = Tokenizer.fromGguf(gguf);                      // SmolLM2-135M-Instruct
  * int[] ids = tokenizer.encode("Hello world", true, false);           // [19556, 905]
  * String text = tokenizer.decode(ids);                                 // "Hello world"
  * }</pre>
@@ -73,6 +76,11 @@ public final class Tokenizer {
      */
     public static Tokenizer create(Vocabulary vocabulary) {
         return new Tokenizer(vocabulary);
+    }
+
+    /** The tokenizer a GGUF file describes (works on vocab-only files). */
+    public static Tokenizer fromGguf(GgufFile gguf) throws GgufFormatException {
+        return new Tokenizer(Vocabulary.fromGguf(gguf));
     }
 
     public Vocabulary vocabulary() {
