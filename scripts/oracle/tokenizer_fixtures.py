@@ -7,7 +7,8 @@ Usage (a venv with: tokenizers transformers gguf sentencepiece protobuf numpy; n
 For every tokenizer GGUF in ../shared (7 vocab-only files and the two models) it writes
 <file stem>.json: the hard input set below, each encoded without BOS/EOS, with and without
 special-token parsing, plus two inputs with BOS/EOS as the file's flags ask. It also writes
-pretokenizers.json: the word splits of every pre-tokenizer family on the same inputs, and the ids
+chat_templates.json (transformers' apply_chat_template on the SmolLM2 and phi-3 templates, and the
+reference ids of the result with special tokens parsed) and pretokenizers.json: the word splits of every pre-tokenizer family on the same inputs, and the ids
 the GPT-2 vocabulary gives under the families that have no vocabulary file here.
 
 How each reference is made, and why:
@@ -237,7 +238,7 @@ def bpe_encoder(vocab, family=None):
     return lambda text, parse_special: (parsing if parse_special else plain).encode(text, add_special_tokens=False).ids
 
 
-def transformers_encoder(vocab):
+def transformers_backend(vocab):
     """transformers' GGUF tokenizer conversion (what AutoTokenizer.from_pretrained(dir, gguf_file=...)
     runs), fed the metadata read here: its own GGUF reader imports torch, which this venv lacks."""
     from transformers.integrations.gguf.gguf_tokenizer_mapping import convert_gguf_tokenizer
@@ -251,6 +252,11 @@ def transformers_encoder(vocab):
     if vocab["scores"] is not None:
         tokenizer_dict["scores"] = vocab["scores"]
     backend, _ = convert_gguf_tokenizer(architecture, {k: v for k, v in tokenizer_dict.items() if v is not None})
+    return backend
+
+
+def transformers_encoder(vocab):
+    backend = transformers_backend(vocab)
     return lambda text: backend.encode(text, add_special_tokens=False).ids
 
 
@@ -304,6 +310,34 @@ def pretokenizer_fixture(gpt2_vocab):
     return {"inputs": INPUTS, "vocab_for_ids": "tokenizers/ggml-vocab-gpt-2.gguf", "families": families}
 
 
+CONVERSATIONS = [
+    [{"role": "user", "content": "Hi there!"}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "What is 2+2?"},
+     {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3+3?\nThanks 🙂"}],
+    [{"role": "user", "content": "  leading spaces and a trailing newline\n"}, {"role": "assistant", "content": "ok"}],
+]
+
+
+def chat_template_fixture(paths):
+    """transformers' apply_chat_template on each file's tokenizer.chat_template, and the reference ids."""
+    from transformers import PreTrainedTokenizerFast
+    entries = []
+    for path in paths:
+        vocab = read_vocab(path)
+        template = gguf.GGUFReader(path).fields["tokenizer.chat_template"].contents()
+        backend = transformers_backend(vocab)
+        hf = PreTrainedTokenizerFast(tokenizer_object=backend, chat_template=template,
+                                     bos_token=vocab["tokens"][vocab["bos"]], eos_token=vocab["tokens"][vocab["eos"]])
+        encode = sentencepiece_encoder(vocab) if vocab["model"] == "llama" else bpe_encoder(vocab)
+        for messages in CONVERSATIONS:
+            for add_generation_prompt in (False, True):
+                text = hf.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+                entries.append({"file": os.path.relpath(path, SHARED), "messages": messages,
+                                "add_generation_prompt": add_generation_prompt, "text": text,
+                                "ids": encode(text, True)})
+    return {"renderer": "transformers PreTrainedTokenizerFast.apply_chat_template", "cases": entries}
+
+
 if __name__ == "__main__":
     SHARED = os.path.abspath(sys.argv[1])
     out = sys.argv[2]
@@ -320,3 +354,7 @@ if __name__ == "__main__":
     with open(os.path.join(out, "pretokenizers.json"), "w", encoding="utf-8") as f:
         json.dump(pretokenizer_fixture(read_vocab(os.path.join(SHARED, "tokenizers/ggml-vocab-gpt-2.gguf"))), f,
                   ensure_ascii=False, separators=(",", ":"))
+    with open(os.path.join(out, "chat_templates.json"), "w", encoding="utf-8") as f:
+        json.dump(chat_template_fixture([os.path.join(SHARED, "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+                                         os.path.join(SHARED, "tokenizers/ggml-vocab-phi-3.gguf")]), f,
+                  ensure_ascii=False, separators=(",", ":"), indent=None)
