@@ -52,6 +52,17 @@ class TokenizerBehaviourTest {
     }
 
     @Test
+    void sentencePieceWithoutByteTokensUsesUnknown() {
+        String[] tokens = {"<unk>", "▁", "a", "▁a"};
+        Vocabulary v = new Vocabulary("llama", "default", tokens, new float[] {0, -1, -1, -0.5f},
+                new int[] {TokenType.UNKNOWN.ordinal(), 1, 1, 1}, null, -1, -1, 0, -1, false, false, true, Optional.empty());
+        Tokenizer tokenizer = Tokenizer.create(v);
+        // "é" is two UTF-8 bytes and no piece: one unknown per byte, as llama.cpp's byte fallback does without byte tokens
+        assertArrayEquals(new int[] {3, 0, 0, 2}, tokenizer.encode("aéa", false, false));
+        assertEquals("a\u2585\u2585a", tokenizer.decode(tokenizer.encode("aéa", false, false)));
+    }
+
+    @Test
     void controlTokenTextIsParsedOnlyWhenAsked() {
         Vocabulary v = tinySentencePiece();
         Tokenizer tokenizer = Tokenizer.create(v);
