@@ -19,6 +19,16 @@ import java.util.Set;
  * int[] ids = tokenizer.encode("Hello world", true, false);           // [19556, 905]
  * String text = tokenizer.decode(ids);                                 // "Hello world"
  * }</pre>
+ * Behaviour follows llama.cpp where it and HF transformers differ:
+ * <ul>
+ *   <li>SentencePiece adds its space prefix to text at the start and after every special token
+ *       (as sentencepiece and HF's {@code Prepend} normalizer do), also when the text already starts
+ *       with a space; HF's Llama {@code Metaspace} leaves such text alone.</li>
+ *   <li>User-defined tokens are always matched as one token; control tokens only with
+ *       {@code parseSpecial} (HF matches every added token unless told otherwise).</li>
+ *   <li>Per-token lstrip/rstrip flags are not in GGUF files and are not applied.</li>
+ *   <li>Decoding returns the exact bytes: no {@code clean_up_tokenization_spaces}.</li>
+ * </ul>
  * Safe for concurrent use.
  */
 public final class Tokenizer {
