@@ -56,6 +56,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String text = input.prompt != null ? input.prompt : readUtf8(input.file);
+        if (!Files.isRegularFile(model)) throw new NoSuchFileException(model + ": no such model file (--model)");
         Tokenizer tokenizer;
         try (GgufFile gguf = GgufFile.open(model)) {
             tokenizer = Tokenizer.fromGguf(gguf);
@@ -73,37 +74,46 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The token's decoded text, quoted with escapes so whitespace and partial UTF-8 bytes stay visible. */
-    private static String printable(Tokenizer tokenizer, int id) {
+    /** The token's bytes as quoted text: whole UTF-8 characters as themselves, other bytes as \xNN. */
+    static String printable(Tokenizer tokenizer, int id) {
         byte[] bytes = tokenizer.tokenBytes(id, true);
         StringBuilder shown = new StringBuilder("'");
-        String decoded = decodeStrict(bytes);
-        if (decoded == null) {
-            for (byte b : bytes) shown.append(String.format("\\x%02x", b & 0xFF));
-        } else {
-            decoded.codePoints().forEach(cp -> {
-                switch (cp) {
-                    case '\n' -> shown.append("\\n");
-                    case '\t' -> shown.append("\\t");
-                    case '\r' -> shown.append("\\r");
-                    case '\'' -> shown.append("\\'");
-                    case '\\' -> shown.append("\\\\");
-                    default -> {
-                        if (Character.isISOControl(cp)) shown.append(String.format("\\x%02x", cp));
-                        else shown.appendCodePoint(cp);
-                    }
+        int i = 0;
+        while (i < bytes.length) {
+            int length = utf8SequenceLength(bytes, i);
+            if (length == 0) {
+                shown.append(String.format("\\x%02x", bytes[i] & 0xFF));
+                i++;
+                continue;
+            }
+            int cp = new String(bytes, i, length, StandardCharsets.UTF_8).codePointAt(0);
+            switch (cp) {
+                case '\n' -> shown.append("\\n");
+                case '\t' -> shown.append("\\t");
+                case '\r' -> shown.append("\\r");
+                case '\'' -> shown.append("\\'");
+                case '\\' -> shown.append("\\\\");
+                default -> {
+                    if (Character.isISOControl(cp)) shown.append(String.format("\\x%02x", cp));
+                    else shown.appendCodePoint(cp);
                 }
-            });
+            }
+            i += length;
         }
         return shown.append("'").toString();
     }
 
-    private static String decodeStrict(byte[] bytes) {
+    /** Length of the well-formed UTF-8 sequence at {@code start}, or 0 when the bytes there are not one. */
+    private static int utf8SequenceLength(byte[] bytes, int start) {
+        int lead = bytes[start] & 0xFF;
+        int length = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+        if (length == 0 || start + length > bytes.length) return 0;
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, start, length));
+            return length;
         } catch (CharacterCodingException e) {
-            return null; // part of a multi-byte character: shown as bytes
+            return 0;
         }
     }
 

@@ -57,6 +57,15 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void partialUtf8PiecesShowAsBytes() {
+        requireShared(SMOLLM2);
+        // oracle ids for "🦙 llamas": the emoji is split across byte-level tokens 10813 116 243
+        Run run = run("tokenize", "--model", SMOLLM2.toString(), "--prompt", "🦙 llamas");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("10813\t'\\xf0\\x9f'\n116\t'\\xa6'\n243\t'\\x99'\n303\t' l'\n4130\t'lam'\n292\t'as'\n", run.out());
+    }
+
+    @Test
     void bosFollowsTheFileUnlessNoBos() {
         requireShared(LLAMA_SPM);
         Run withBos = run("tokenize", "--model", LLAMA_SPM.toString(), "--prompt", "Hello world", "--ids");
@@ -80,7 +89,13 @@ class TokenizeCommandTest {
     void clearErrors(@TempDir Path dir) throws IOException {
         Run missingModel = run("tokenize", "--model", dir.resolve("none.gguf").toString(), "--prompt", "x");
         assertEquals(1, missingModel.exitCode());
-        assertTrue(missingModel.err().contains("none.gguf"), missingModel.err());
+        assertTrue(missingModel.err().contains("none.gguf: no such model file"), missingModel.err());
+
+        Path notGguf = dir.resolve("notes.txt");
+        Files.writeString(notGguf, "not a model");
+        Run wrongFile = run("tokenize", "--model", notGguf.toString(), "--prompt", "x");
+        assertEquals(1, wrongFile.exitCode());
+        assertTrue(wrongFile.err().contains("notes.txt"), wrongFile.err());
 
         Path notUtf8 = dir.resolve("bad.txt");
         Files.write(notUtf8, new byte[] {(byte) 0xC3, (byte) 0x28});
