@@ -88,6 +88,23 @@ class TokenizerBehaviourTest {
     }
 
     @Test
+    void vocabularyMetadataAndLlamaCppDefaults() {
+        Vocabulary stories = SharedFiles.vocabulary(SharedFiles.STORIES); // no tokenizer.ggml.pre, no add_* flags
+        assertEquals("llama", stories.model());
+        assertEquals("default", stories.preTokenizer());
+        assertEquals(512, stories.size());
+        assertTrue(stories.addBos() && !stories.addEos() && stories.addSpacePrefix());
+        assertEquals(-1, stories.paddingId(), "padding_token_id 4294967295 means none");
+        Vocabulary smol = SharedFiles.vocabulary(SharedFiles.SMOLLM2);
+        assertEquals("smollm", smol.preTokenizer());
+        assertEquals(48900, smol.merges().length);
+        assertTrue(!smol.addBos() && !smol.addSpacePrefix());
+        assertEquals(2, smol.paddingId());
+        assertTrue(smol.chatTemplate().orElseThrow().contains("<|im_start|>"));
+        assertEquals(TokenType.CONTROL, smol.type(1));
+    }
+
+    @Test
     void specialIdsOfSmolLm2() {
         Tokenizer smol = TokenizerCache.get(SharedFiles.SMOLLM2);
         assertEquals(1, smol.bosId());
