@@ -137,6 +137,8 @@ def passkey_ids(tok, target):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out-dir", default="/work/kvdumps")
+    parser.add_argument("--held-out-only", action="store_true",
+                        help="only write smollm2-shakespeare-mid-8k.npz (8,191 tokens from character 500,000)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -147,6 +149,12 @@ def main():
     capture = Capture(model)
     text = open(os.path.join(SHARED, "data", "tinyshakespeare.txt"), encoding="utf-8").read()
     shakespeare = tok.encode(text[:60000], add_special_tokens=False)
+    if args.held_out_only:
+        start = text.index("\n\n", 500000) + 2  # from the start of a speech
+        mid = tok.encode(text[start:start + 60000], add_special_tokens=False)
+        dump(model, capture, mid[:8191], os.path.join(args.out_dir, "smollm2-shakespeare-mid-8k.npz"),
+             note="(8,191 tokens of tinyshakespeare from character %d + decode)" % start)
+        return
 
     dump(model, capture, shakespeare[:1023], os.path.join(args.out_dir, "smollm2-small.npz"), layers=[0, 1],
          note="(first 1,023 tokens of tinyshakespeare + decode, layers 0-1)")

@@ -17,6 +17,7 @@ Run: /tmp/ref/bin/python scripts/oracle/kv_selection_study.py /work/kvdumps/smol
          /work/kvdumps/smollm2-passkey-8k.npz [--prefill-queries N]
 """
 import argparse
+import functools
 import math
 import sys
 
@@ -29,7 +30,7 @@ BLOCK_VALUES = 2 * BLOCK * 64  # K + V values of one block of one KV head (D = 6
 # ---------------------------------------------------------------- per-(layer, KV head) metadata
 
 class HeadMeta:
-    """Per-block summaries of one KV head's keys. keys: (S, D) float32."""
+    """Per-block summaries of one KV head's keys. keys: (S, D) float32. Costly ones are computed on use."""
 
     def __init__(self, keys):
         s, d = keys.shape
@@ -45,47 +46,63 @@ class HeadMeta:
         self.mu = kb.mean(1)                                              # (nb, D)
         self.sigma = kb.std(1)                                            # (nb, D)
         self.radius = np.linalg.norm(kb - self.mu[:, None], axis=2).max(1)  # (nb,)
-        # RoPE pairs in transformers' rotate_half layout: channel i pairs with i + D/2.
-        half = d // 2
-        pair_norm = np.sqrt(kb[:, :, :half] ** 2 + kb[:, :, half:] ** 2)   # (nb, 64, D/2)
-        self.pair_rmax = pair_norm.max(1)                                 # (nb, D/2)
-        # Per-head PCA basis of all keys (one D x D matrix per head, amortised over the cache).
-        cov = np.cov(keys.astype(np.float64).T)
-        _, vecs = np.linalg.eigh(cov)
-        self.rot = vecs                                                   # (D, D), columns = axes
-        kr = kb @ vecs
-        self.rlo, self.rhi = kr.min(1), kr.max(1)
-        self.rc, self.rh = (self.rlo + self.rhi) / 2, (self.rhi - self.rlo) / 2
-        # Sub-block boxes (m sub-blocks of 64 / m tokens).
-        self.sub = {}
-        for m in (2, 4):
-            ks = kb.reshape(nb, m, BLOCK // m, d)
-            lo, hi = ks.min(2), ks.max(2)                                 # (nb, m, D)
-            self.sub[m] = ((lo + hi) / 2, (hi - lo) / 2)
-        # Rank-1 ellipsoid-like cylinder: centre, the block's principal direction u, reach along u
-        # and radius across it (a true bound when beta = 1).
-        dev = kb - self.c[:, None]
-        _, _, vt = np.linalg.svd(kb - self.mu[:, None], full_matrices=False)
-        self.u = vt[:, 0]                                                 # (nb, D)
-        along = np.einsum("btd,bd->bt", dev, self.u)
-        self.u_reach = np.abs(along).max(1)                               # (nb,)
-        self.u_radius = np.linalg.norm(dev - along[..., None] * self.u[:, None], axis=2).max(1)
-        # Quantised outward sub-block boxes: (parts, bits) -> (c, h), each (nb, parts, D), per-channel grid.
-        self.qsub = {}
-        for parts in (2, 4):
-            ks = kb.reshape(nb, parts, BLOCK // parts, d)
-            lo, hi = ks.min(2), ks.max(2)
-            for bits in (4, 8):
-                lo_q, hi_q = quantise_box_outward(lo.reshape(nb * parts, d), hi.reshape(nb * parts, d), bits, "channel")
-                self.qsub[(parts, bits)] = (((lo_q + hi_q) / 2).reshape(nb, parts, d), ((hi_q - lo_q) / 2).reshape(nb, parts, d))
-        # int8 box: centre and half-width with one fp16 scale each per block.
-        self.c8, self.h8 = quantise_int8(self.c), quantise_int8(self.h)
         # Outward-rounded quantised boxes (still a true bound): (bits, "block" | "channel") -> (c, h).
         self.qbox = {}
         for bits in (8, 4):
             for mode in ("block", "channel"):
                 lo, hi = quantise_box_outward(self.lo, self.hi, bits, mode)
                 self.qbox[(bits, mode)] = ((lo + hi) / 2, (hi - lo) / 2)
+
+    @functools.cached_property
+    def pair_rmax(self):
+        """Max norm of each RoPE pair (rotate_half layout: channel i pairs with i + D/2): (nb, D/2)."""
+        half = self.d // 2
+        return np.sqrt(self.kb[:, :, :half] ** 2 + self.kb[:, :, half:] ** 2).max(1)
+
+    @functools.cached_property
+    def rotated_box(self):
+        """Per-head PCA basis of all keys (one D x D matrix per head) and the boxes in it."""
+        _, vecs = np.linalg.eigh(np.cov(self.kb.reshape(-1, self.d).T))   # columns = axes
+        kr = self.kb @ vecs
+        lo, hi = kr.min(1), kr.max(1)
+        return vecs, (lo + hi) / 2, (hi - lo) / 2
+
+    @functools.cached_property
+    def sub(self):
+        """Sub-block boxes: parts -> (c, h), each (nb, parts, D)."""
+        out = {}
+        for parts in (2, 4):
+            ks = self.kb.reshape(self.nb, parts, BLOCK // parts, self.d)
+            lo, hi = ks.min(2), ks.max(2)
+            out[parts] = ((lo + hi) / 2, (hi - lo) / 2)
+        return out
+
+    @functools.cached_property
+    def qsub(self):
+        """Quantised outward sub-block boxes, per-channel grid: (parts, bits) -> (c, h), (nb, parts, D)."""
+        out = {}
+        for parts in (2, 4):
+            ks = self.kb.reshape(self.nb, parts, BLOCK // parts, self.d)
+            lo, hi = ks.min(2).reshape(-1, self.d), ks.max(2).reshape(-1, self.d)
+            for bits in (4, 8):
+                lo_q, hi_q = quantise_box_outward(lo, hi, bits, "channel")
+                out[(parts, bits)] = (((lo_q + hi_q) / 2).reshape(self.nb, parts, self.d),
+                                      ((hi_q - lo_q) / 2).reshape(self.nb, parts, self.d))
+        return out
+
+    @functools.cached_property
+    def cylinder(self):
+        """Centre, the block's principal direction u (nb, D), reach along u and radius across it (nb,)."""
+        dev = self.kb - self.c[:, None]
+        _, _, vt = np.linalg.svd(self.kb - self.mu[:, None], full_matrices=False)
+        u = vt[:, 0]
+        along = np.einsum("btd,bd->bt", dev, u)
+        return u, np.abs(along).max(1), np.linalg.norm(dev - along[..., None] * u[:, None], axis=2).max(1)
+
+    @functools.cached_property
+    def symmetric_int8(self):
+        """Box centre and half-width each in int8 with one scale per block: (c, h)."""
+        return quantise_int8(self.c), quantise_int8(self.h)
 
 
 def quantise_box_outward(lo, hi, bits, mode):
@@ -121,9 +138,13 @@ def box_upper(q, m):
     return (q @ m.c.T + np.abs(q) @ m.h.T) * INV_SQRT_D
 
 
-def shrunk(beta, centre="c", width="h", attr=None):
+def shrunk(beta, centre="c", width="h"):
+    """Centre plus beta times the box's reach; centre "c" (box), "mu" (mean) or "int8" (int8 box)."""
     def score(q, m):
-        c, h = getattr(m, centre), getattr(m, width)
+        if centre == "int8":
+            c, h = m.symmetric_int8
+        else:
+            c, h = getattr(m, centre), getattr(m, width)
         return (q @ c.T + beta * (np.abs(q) @ h.T)) * INV_SQRT_D
     return score
 
@@ -147,8 +168,9 @@ def gauss(z):
 
 def rotated_shrunk(beta):
     def score(q, m):
-        qr = q @ m.rot
-        return (qr @ m.rc.T + beta * (np.abs(qr) @ m.rh.T)) * INV_SQRT_D
+        rot, rc, rh = m.rotated_box
+        qr = q @ rot
+        return (qr @ rc.T + beta * (np.abs(qr) @ rh.T)) * INV_SQRT_D
     return score
 
 
@@ -231,9 +253,10 @@ def qsub_lse(parts, bits, beta):
 
 def cylinder(beta):
     def score(q, m):
-        qu = q @ m.u.T                                                    # (3, nb)
+        u, reach, radius = m.cylinder
+        qu = q @ u.T                                                      # (3, nb)
         across = np.sqrt(np.maximum((q * q).sum(1, keepdims=True) - qu ** 2, 0.0))
-        return (q @ m.c.T + beta * (np.abs(qu) * m.u_reach + across * m.u_radius)) * INV_SQRT_D
+        return (q @ m.c.T + beta * (np.abs(qu) * reach + across * radius)) * INV_SQRT_D
     return score
 
 
@@ -242,12 +265,13 @@ def qbox_meta(bits, mode):
     return (2 * 64 * bits / 8 + (4 if mode == "block" else 0)) / 2
 
 
-def _l2_int8(q, m):
-    return (q @ m.c8.T + 2.0 * np.sqrt((q * q) @ (m.h8 * m.h8).T)) * INV_SQRT_D
+def box_l2_int8(q, m):
+    c, h = m.symmetric_int8
+    return (q @ c.T + 2.0 * np.sqrt((q * q) @ (h * h).T)) * INV_SQRT_D
 
 
 def centre_int8(q, m):
-    return (q @ m.c8.T) * INV_SQRT_D
+    return (q @ m.symmetric_int8[0].T) * INV_SQRT_D
 
 
 def gauss_logmass(scale):
@@ -301,7 +325,7 @@ METHODS = {
     "2 sub-block shrunk boxes 0.5": method(sub_shrunk(2, 0.5), meta=2 * BOX_META),
     "RoPE-pair-capped shrunk box 0.5": method(pair_capped_shrunk(0.5), meta=BOX_META + 32),
     "rank mix box + ball": method(rank_mix(box_upper, ball), meta=BOX_META + 65),
-    "shrunk box 0.5, int8 metadata": method(shrunk(0.5, centre="c8", width="h8"), meta=BOX_META // 2 + 2),
+    "shrunk box 0.5, int8 metadata": method(shrunk(0.5, centre="int8"), meta=BOX_META // 2 + 2),
     "shrunk box 0.5, softmax-sum over group": method(shrunk(0.5), combine_softmax_sum, BOX_META),
     "shrunk box 0.25, softmax-sum": method(shrunk(0.25), combine_softmax_sum, BOX_META),
     "shrunk box 0.5, head-normalised max": method(shrunk(0.5), combine_headnorm_max, BOX_META),
@@ -309,7 +333,7 @@ METHODS = {
     "centre only, softmax-sum tau 2": method(shrunk(0.0), softmax_sum(2.0), CENTRE_META),
     "centre only, softmax-sum tau 0.5": method(shrunk(0.0), softmax_sum(0.5), CENTRE_META),
     "centre int8, softmax-sum": method(centre_int8, combine_softmax_sum, CENTRE_META // 2 + 1),
-    "box L2 gamma 2, int8, head-norm max": method(_l2_int8, combine_headnorm_max, BOX_META // 2 + 2),
+    "box L2 gamma 2, int8, head-norm max": method(box_l2_int8, combine_headnorm_max, BOX_META // 2 + 2),
     "shrunk box 0.5 + window 4": method(shrunk(0.5), meta=BOX_META, window=4),
     "shrunk box 0.5 + window 8": method(shrunk(0.5), meta=BOX_META, window=8),
     "centre softmax-sum + window 4": method(shrunk(0.0), combine_softmax_sum, CENTRE_META, window=4),
