@@ -4,8 +4,8 @@
 Prefill is dense; every decode step runs block-sparse attention: for each layer and KV head, blocks
 of 64 keys are scored, block 0 and the last two are always kept, and the best others up to
 ceil((1 - sparsity) * blocks) are kept; attention runs over the kept tokens only. Scores compared:
-dense, sink + window, Quest box bound, shrunk box beta 0.5 (max over the group, fp16 box), the study's
-winner (shrunk box 0.5 on an outward-rounded uint8 box, group combined by summed softmax shares),
+dense, sink + window, Quest box bound, shrunk box beta 0.5 (max over the group, fp32 box; shrunk8: on
+the uint8 box), the study's winner (shrunk box 0.5 on an outward-rounded uint8 box, group combined by summed softmax shares),
 and the oracle (true block mass).
 
   1. pass-key retrieval: ~8K-token prompts with the key at several depths, 8 greedy tokens each
@@ -47,14 +47,14 @@ def block_scores(method, q, k, logits):
         p = torch.nn.functional.pad(p, (0, pad))
         return p.view(3, nb, BLOCK).sum(2).sum(0)
     lo, hi = kb.amin(1), kb.amax(1)                                       # (nb, D)
-    if method == "winner":  # uint8 codes on a per-block grid, lo rounded down, hi up
+    if method in ("winner", "shrunk8"):  # uint8 codes on a per-block grid, lo rounded down, hi up
         off = lo.amin(1, keepdim=True)
         step = (hi.amax(1, keepdim=True) - off) / 255.0
         step = torch.where(step == 0, torch.ones_like(step), step)
         lo = off + torch.floor((lo - off) / step) * step
         hi = off + torch.ceil((hi - off) / step) * step
     c, h = (lo + hi) / 2, (hi - lo) / 2
-    beta = {"quest": 1.0, "shrunk": 0.5, "winner": 0.5}[method]
+    beta = {"quest": 1.0, "shrunk": 0.5, "shrunk8": 0.5, "winner": 0.5}[method]
     est = (q @ c.T + beta * (q.abs() @ h.T)) / math.sqrt(d)               # (3, nb)
     if method == "winner":
         return torch.softmax(est, dim=1).sum(0)
@@ -129,6 +129,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sparsity", type=float, default=0.9)
     parser.add_argument("--depths", default="0.1,0.3,0.5,0.7,0.9", help="pass-key depths ('' = skip)")
+    parser.add_argument("--methods", default="dense,window,quest,shrunk,winner,oracle",
+                        help="dense first; also shrunk8 = the uint8 box with the max over the group")
     parser.add_argument("--steps", type=int, default=32, help="teacher-forced steps per agreement text")
     parser.add_argument("--starts", default="500000", help="character offsets of the Shakespeare texts")
     args = parser.parse_args()
@@ -140,7 +142,7 @@ def main():
                                                  dtype=torch.float32, attn_implementation="sdpa").eval()
     model.config._attn_implementation = "aether_study"
     tok = AutoTokenizer.from_pretrained(MODEL_DIR, gguf_file=MODEL_FILE)
-    methods = ["dense", "window", "quest", "shrunk", "winner", "oracle"]
+    methods = args.methods.split(",")
     rng = random.Random(7)
 
     print("## pass-key retrieval at %.0f%% block sparsity (decode only; prefill dense)\n" % (100 * args.sparsity))
