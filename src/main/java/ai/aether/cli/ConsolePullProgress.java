@@ -17,6 +17,7 @@ final class ConsolePullProgress implements PullListener {
 
     private final PrintWriter out;
     private ProgressBar bar; // the running stage's bar, or null between stages
+    private Stage barStage;  // the stage the bar shows
 
     ConsolePullProgress(PrintWriter out) {
         this.out = out;
@@ -42,11 +43,12 @@ final class ConsolePullProgress implements PullListener {
                 .setConsumer(new LineRewritingConsumer(out))
                 .showSpeed()
                 .build();
+        barStage = stage;
     }
 
     @Override
     public synchronized void progress(Stage stage, long bytesDone) {
-        if (bar == null) return;
+        if (bar == null || stage != barStage) return;
         if (bytesDone > bar.getMax()) bar.maxHint(bytesDone); // the wheel size is only an estimate
         bar.stepTo(bytesDone);
     }
