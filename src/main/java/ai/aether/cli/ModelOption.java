@@ -43,7 +43,15 @@ public final class ModelOption {
 
     /** A resolver over the standard locations that reports pulls on the command's stderr. */
     public ModelResolver resolver() {
-        return ModelResolver.standard(modelsDir, new ConsolePullProgress(err()));
+        return resolver(modelsDir, err());
+    }
+
+    /**
+     * For commands that take the model another way (a positional FILE): standard locations,
+     * {@code modelsDirFlag} may be null, pull progress on {@code err}.
+     */
+    public static ModelResolver resolver(Path modelsDirFlag, PrintWriter err) {
+        return ModelResolver.standard(modelsDirFlag, new ConsolePullProgress(err));
     }
 
     /** Resolves {@code --model}, which is then required. */
