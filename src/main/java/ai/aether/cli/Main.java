@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 TokenizeCommand.class,
+                ModelsCommand.class,
         })
 public final class Main implements Runnable {
 
