@@ -13,13 +13,13 @@ public final class Normalization {
     /**
      * Normalises {@code rows} consecutive rows of length {@code n}.
      *
-     * @param x      [rows][n] input
+     * @param x      [rows][n] input starting at xOff
      * @param weight [n] per-channel gain
-     * @param out    [rows][n] output (may be x itself)
+     * @param out    [rows][n] output starting at outOff (may alias x)
      */
-    public static void rmsNorm(float[] x, float[] weight, float eps, int rows, int n, float[] out) {
+    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, int rows, int n, float[] out, int outOff) {
         for (int r = 0; r < rows; r++) {
-            int off = r * n;
+            int off = xOff + r * n, dst = outOff + r * n;
             int i = 0;
             int bound = F.loopBound(n);
             FloatVector acc = FloatVector.zero(F);
@@ -32,9 +32,9 @@ public final class Normalization {
             float inverseRms = (float) (1.0 / Math.sqrt(sumSquares / n + eps));
             i = 0;
             for (; i < bound; i += F.length()) {
-                FloatVector.fromArray(F, x, off + i).mul(inverseRms).mul(FloatVector.fromArray(F, weight, i)).intoArray(out, off + i);
+                FloatVector.fromArray(F, x, off + i).mul(inverseRms).mul(FloatVector.fromArray(F, weight, i)).intoArray(out, dst + i);
             }
-            for (; i < n; i++) out[off + i] = x[off + i] * inverseRms * weight[i];
+            for (; i < n; i++) out[dst + i] = x[off + i] * inverseRms * weight[i];
         }
     }
 }

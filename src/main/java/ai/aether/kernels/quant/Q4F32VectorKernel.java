@@ -74,6 +74,8 @@ final class Q4F32VectorKernel implements RowKernel {
     }
 
     private static FloatVector high(ByteVector packed) {
-        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, FLOATS, 0);
+        // x86 has no byte shift: shift 16-bit lanes (native) and mask the bits carried across bytes.
+        ByteVector shifted = packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+        return (FloatVector) shifted.and((byte) 0x0F).convertShape(VectorOperators.B2F, FLOATS, 0);
     }
 }
