@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = "Long-context LLM inference in Java with AETHER block-sparse attention.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
         })
 public final class Main implements Runnable {
 
