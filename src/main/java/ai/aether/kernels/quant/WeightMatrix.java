@@ -1,6 +1,7 @@
 package ai.aether.kernels.quant;
 
 import ai.aether.kernels.Parallel;
+import ai.aether.kernels.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -17,7 +18,7 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
  *   <li>{@link #matVec} (decode, one token): each row is decoded in registers and dotted;</li>
  *   <li>{@link #matMul} (prefill, many tokens): rows are decoded once per tile of
  *       {@value #TOKEN_TILE} tokens into an L1-resident buffer and dotted with every token of
- *       the tile, four tokens per pass.</li>
+ *       the tile in 4-row x 4-token register blocks.</li>
  * </ul>
  * Work is split over output rows through {@link Parallel}. {@link #matVecAll} runs several
  * matrices that read the same input (Q/K/V, gate/up) in one parallel region.
@@ -31,6 +32,8 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
 public final class WeightMatrix {
     /** Tokens per prefill tile: 32 tokens x 1536 floats = 192 KiB of activations stay in L2. */
     static final int TOKEN_TILE = 32;
+    /** Rows decoded together for the prefill register block. */
+    private static final int ROW_BLOCK = 4;
 
     private final String name;
     private final WeightFormat format;
@@ -144,7 +147,7 @@ public final class WeightMatrix {
     /** Rows [from, to) of the concatenation of all matrices, all tokens, tiled over tokens. */
     private static void matMulRange(float[] x, int tokens, WeightMatrix[] matrices, float[][] ys, int from, int to) {
         int cols = matrices[0].cols;
-        float[] row = new float[cols]; // [cols] the current row, decoded once per token tile
+        float[] block = new float[ROW_BLOCK * cols]; // [4][cols] rows decoded once per token tile
         for (int tileStart = 0; tileStart < tokens; tileStart += TOKEN_TILE) {
             int tileEnd = Math.min(tokens, tileStart + TOKEN_TILE);
             int first = 0;
@@ -152,37 +155,62 @@ public final class WeightMatrix {
                 WeightMatrix w = matrices[m];
                 int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.rows) - first;
                 first += w.rows;
-                for (int r = lo; r < hi; r++) {
-                    w.kernel.dequantize(w.data, r * w.rowBytes, cols, row, 0);
-                    dotTokens(row, x, cols, tileStart, tileEnd, ys[m], w.rows, r);
+                int r = lo;
+                for (; r + ROW_BLOCK <= hi; r += ROW_BLOCK) {
+                    for (int i = 0; i < ROW_BLOCK; i++) w.kernel.dequantize(w.data, (r + i) * w.rowBytes, cols, block, i * cols);
+                    dotFourRows(block, x, cols, tileStart, tileEnd, ys[m], w.rows, r);
+                }
+                for (; r < hi; r++) {
+                    w.kernel.dequantize(w.data, r * w.rowBytes, cols, block, 0);
+                    for (int t = tileStart; t < tileEnd; t++) ys[m][t * w.rows + r] = VectorMath.dot(block, 0, x, t * cols, cols);
                 }
             }
         }
     }
 
-    /** y[t][r] = row . x[t] for t in [tileStart, tileEnd), four tokens per pass over the row. */
-    private static void dotTokens(float[] row, float[] x, int cols, int tileStart, int tileEnd, float[] y, int rows, int r) {
-        int t = tileStart;
+    /**
+     * y[t][r+i] = rows[i] . x[t] for i in [0, 4) and t in [tileStart, tileEnd): a 4x4 register
+     * block (four rows by four tokens, 16 accumulators, 8 loads per 16 fmas).
+     */
+    private static void dotFourRows(float[] rows4, float[] x, int cols, int tileStart, int tileEnd, float[] y, int rows, int r) {
         int bound = FLOATS.loopBound(cols);
+        int t = tileStart;
         for (; t + 4 <= tileEnd; t += 4) {
             int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-            FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
-            int c = 0;
-            for (; c < bound; c += LANES) {
-                FloatVector w = FloatVector.fromArray(FLOATS, row, c);
-                a0 = w.fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
-                a1 = w.fma(FloatVector.fromArray(FLOATS, x, x1 + c), a1);
-                a2 = w.fma(FloatVector.fromArray(FLOATS, x, x2 + c), a2);
-                a3 = w.fma(FloatVector.fromArray(FLOATS, x, x3 + c), a3);
+            FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int c = 0; c < bound; c += LANES) {
+                FloatVector v0 = FloatVector.fromArray(FLOATS, x, x0 + c), v1 = FloatVector.fromArray(FLOATS, x, x1 + c);
+                FloatVector v2 = FloatVector.fromArray(FLOATS, x, x2 + c), v3 = FloatVector.fromArray(FLOATS, x, x3 + c);
+                FloatVector w0 = FloatVector.fromArray(FLOATS, rows4, c);
+                a00 = w0.fma(v0, a00); a01 = w0.fma(v1, a01); a02 = w0.fma(v2, a02); a03 = w0.fma(v3, a03);
+                FloatVector w1 = FloatVector.fromArray(FLOATS, rows4, cols + c);
+                a10 = w1.fma(v0, a10); a11 = w1.fma(v1, a11); a12 = w1.fma(v2, a12); a13 = w1.fma(v3, a13);
+                FloatVector w2 = FloatVector.fromArray(FLOATS, rows4, 2 * cols + c);
+                a20 = w2.fma(v0, a20); a21 = w2.fma(v1, a21); a22 = w2.fma(v2, a22); a23 = w2.fma(v3, a23);
+                FloatVector w3 = FloatVector.fromArray(FLOATS, rows4, 3 * cols + c);
+                a30 = w3.fma(v0, a30); a31 = w3.fma(v1, a31); a32 = w3.fma(v2, a32); a33 = w3.fma(v3, a33);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) {
-                float w = row[c];
-                s0 += w * x[x0 + c]; s1 += w * x[x1 + c]; s2 += w * x[x2 + c]; s3 += w * x[x3 + c];
-            }
-            y[t * rows + r] = s0; y[(t + 1) * rows + r] = s1; y[(t + 2) * rows + r] = s2; y[(t + 3) * rows + r] = s3;
+            store(a00, rows4, 0, x, t, cols, bound, y, rows, r); store(a01, rows4, 0, x, t + 1, cols, bound, y, rows, r);
+            store(a02, rows4, 0, x, t + 2, cols, bound, y, rows, r); store(a03, rows4, 0, x, t + 3, cols, bound, y, rows, r);
+            store(a10, rows4, 1, x, t, cols, bound, y, rows, r); store(a11, rows4, 1, x, t + 1, cols, bound, y, rows, r);
+            store(a12, rows4, 1, x, t + 2, cols, bound, y, rows, r); store(a13, rows4, 1, x, t + 3, cols, bound, y, rows, r);
+            store(a20, rows4, 2, x, t, cols, bound, y, rows, r); store(a21, rows4, 2, x, t + 1, cols, bound, y, rows, r);
+            store(a22, rows4, 2, x, t + 2, cols, bound, y, rows, r); store(a23, rows4, 2, x, t + 3, cols, bound, y, rows, r);
+            store(a30, rows4, 3, x, t, cols, bound, y, rows, r); store(a31, rows4, 3, x, t + 1, cols, bound, y, rows, r);
+            store(a32, rows4, 3, x, t + 2, cols, bound, y, rows, r); store(a33, rows4, 3, x, t + 3, cols, bound, y, rows, r);
         }
-        for (; t < tileEnd; t++) y[t * rows + r] = ai.aether.kernels.ops.VectorMath.dot(row, 0, x, t * cols, cols);
+        for (; t < tileEnd; t++) {
+            for (int i = 0; i < 4; i++) y[t * rows + r + i] = VectorMath.dot(rows4, i * cols, x, t * cols, cols);
+        }
+    }
+
+    /** y[token][r+i] = the lanes of acc plus the scalar tail of row i . x[token]. */
+    private static void store(FloatVector acc, float[] rows4, int i, float[] x, int token, int cols, int bound, float[] y, int rows, int r) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int c = bound; c < cols; c++) sum += rows4[i * cols + c] * x[token * cols + c];
+        y[token * rows + r + i] = sum;
     }
 }
