@@ -1,0 +1,161 @@
+package ai.aether.attention;
+
+import ai.aether.kernels.Parallel;
+import ai.aether.kernels.attention.AttentionBackend;
+import ai.aether.kernels.attention.DecodePlan;
+import ai.aether.kernels.attention.KvBlockPool;
+import ai.aether.kernels.attention.PrefillRequest;
+
+/**
+ * AETHER attention for one model shape: per layer and decode step, the event radar scores the
+ * blocks, selection fills a {@link DecodePlan}, the backend plans and runs it. Holds the plan
+ * (the caller-owned workspace) and per-thread selectors, so one instance serves one engine
+ * thread; it is not thread-safe.
+ *
+ * <pre>{@code
+ * AetherAttention attention = new AetherAttention(config, queryHeads, kvHeads, headDim);
+ * AttentionStats stats = new AttentionStats();
+ * attention.decode(layer, new SequenceKvCache[] {cache}, queries, out, stats);  // [1][queryHeads][headDim]
+ * }</pre>
+ */
+public final class AetherAttention {
+
+    private final AetherConfig config;
+    private final int queryHeads;
+    private final int kvHeads;
+    private final int headDim;
+    private final AttentionBackend backend;
+    private final ThreadLocal<BlockSelector> selectors;
+    private DecodePlan plan;
+    private boolean[][] keepScratch = new boolean[0][];  // [lists][blocks]
+    private BlockSelector.Outcome[] outcomes = new BlockSelector.Outcome[0];
+
+    public AetherAttention(AetherConfig config, int queryHeads, int kvHeads, int headDim) {
+        this(config, queryHeads, kvHeads, headDim, AttentionBackend.load());
+    }
+
+    public AetherAttention(AetherConfig config, int queryHeads, int kvHeads, int headDim, AttentionBackend backend) {
+        if (config == null) throw new IllegalArgumentException("config must not be null");
+        if (kvHeads < 1) throw new IllegalArgumentException("kvHeads must be >= 1, got " + kvHeads);
+        if (queryHeads < 1 || queryHeads % kvHeads != 0) {
+            throw new IllegalArgumentException("queryHeads (" + queryHeads + ") must be a positive multiple of kvHeads (" + kvHeads + ") for GQA");
+        }
+        if (headDim < 1) throw new IllegalArgumentException("headDim must be >= 1, got " + headDim);
+        this.config = config;
+        this.queryHeads = queryHeads;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.backend = backend;
+        this.selectors = ThreadLocal.withInitial(() -> new BlockSelector(config));
+    }
+
+    public AetherConfig config() { return config; }
+    public AttentionBackend backend() { return backend; }
+
+    /**
+     * One decode step of one layer for a batch of sequences: radar, selection, attention.
+     *
+     * @param sequences the caches (all from one pool), each holding at least one token in {@code layer}
+     * @param queries   {@code [batch][queryHeads][headDim]} post-RoPE queries of the newest tokens
+     * @param out       {@code [batch][queryHeads][headDim]} attention outputs
+     * @param stats     counters to add to, or null
+     */
+    public void decode(int layer, SequenceKvCache[] sequences, float[] queries, float[] out, AttentionStats stats) {
+        if (sequences == null || sequences.length == 0) throw new IllegalArgumentException("decode needs at least one sequence");
+        AetherKvPool pool = sequences[0].pool();
+        checkShapes(pool, sequences, layer);
+        long expected = (long) sequences.length * queryHeads * headDim;
+        if (queries == null || queries.length != expected) {
+            throw new IllegalArgumentException("queries must be [batch=" + sequences.length + "][queryHeads=" + queryHeads + "][headDim="
+                    + headDim + "] = " + expected + " floats, got " + (queries == null ? "null" : queries.length));
+        }
+        for (int i = 0; i < queries.length; i++) {
+            if (!Float.isFinite(queries[i])) throw new IllegalArgumentException("queries[" + i + "] is " + queries[i] + "; queries must be finite");
+        }
+        long t0 = System.nanoTime();
+        select(layer, sequences, queries, stats);
+        long t1 = System.nanoTime();
+        backend.plan(plan, pool.blocks());
+        backend.decode(pool.blocks(), plan, queries, out);
+        if (stats != null) stats.addTimes(t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** Single-sequence convenience for {@link #decode(int, SequenceKvCache[], float[], float[], AttentionStats)}. */
+    public void decode(int layer, SequenceKvCache sequence, float[] queries, float[] out, AttentionStats stats) {
+        decode(layer, new SequenceKvCache[] {sequence}, queries, out, stats);
+    }
+
+    /** The plan of the last decode call (kept blocks per list), for inspection. */
+    public DecodePlan lastPlan() { return plan; }
+
+    private void select(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
+        int batch = sequences.length;
+        boolean perQueryHead = config.gqaPolicy() == GqaPolicy.PER_QUERY_HEAD;
+        if (plan == null || plan.batch() != batch) plan = new DecodePlan(batch, queryHeads, kvHeads, headDim, perQueryHead);
+        int listsPerSequence = plan.listsPerSequence(), rows = plan.rowsPerList(), lists = batch * listsPerSequence;
+        if (keepScratch.length < lists) {
+            keepScratch = new boolean[lists][];
+            outcomes = new BlockSelector.Outcome[lists];
+        }
+        boolean denseLayer = config.isDenseLayer(layer);
+        Parallel.forEach(lists, l -> {
+            int b = l / listsPerSequence, list = l % listsPerSequence;
+            SequenceKvCache cache = sequences[b];
+            int count = cache.blockCount(layer), kvHead = plan.kvHeadOfList(list);
+            if (keepScratch[l] == null || keepScratch[l].length < count) keepScratch[l] = new boolean[Math.max(count, 16) * 2];
+            boolean[] keep = keepScratch[l];
+            int[] ids = cache.blockIdsView(layer, kvHead);
+            outcomes[l] = selectors.get().select(cache.pool(), ids, count, cache.length(layer), queries,
+                    (b * queryHeads + list * rows) * headDim, rows, denseLayer, keep, null);
+            plan.clearList(b, list);
+            for (int i = 0; i < count; i++) if (keep[i]) plan.addBlock(b, list, ids[i], i);
+        });
+        KvBlockPool blocks = sequences[0].pool().blocks();
+        long metadataBytesPerBlock = selectors.get().radar().metadataBytesPerBlock(sequences[0].pool().metadata());
+        for (int b = 0; b < batch; b++) plan.setSequenceLength(b, sequences[b].length(layer));
+        if (stats == null) return;
+        for (int l = 0; l < lists; l++) {
+            int b = l / listsPerSequence, list = l % listsPerSequence;
+            int length = sequences[b].length(layer), keptTokens = 0;
+            for (int i = 0; i < plan.keptCount(b, list); i++) {
+                int start = plan.keptLogicalBlock(b, list, i) * blocks.blockSize();
+                keptTokens += Math.min(blocks.blockSize(), length - start);
+            }
+            BlockSelector.Outcome o = outcomes[l];
+            stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens), blocks.kvBytes(length),
+                    o.scored() * metadataBytesPerBlock, o.certifiedDroppedMass());
+        }
+    }
+
+    /**
+     * Causal attention for {@code tokens} new tokens of one sequence, already appended to the
+     * cache at positions {@code firstPosition ..}: every token attends densely to all positions up
+     * to its own (prefill is dense; AETHER's selection applies to decode).
+     *
+     * @param queries {@code [tokens][queryHeads][headDim]}
+     * @param out     {@code [tokens][queryHeads][headDim]}
+     */
+    public void prefill(int layer, SequenceKvCache sequence, int firstPosition, int tokens, float[] queries, float[] out) {
+        checkShapes(sequence.pool(), new SequenceKvCache[] {sequence}, layer);
+        if (firstPosition < 0 || tokens < 1 || firstPosition + tokens > sequence.length(layer)) {
+            throw new IllegalArgumentException("prefill of tokens [" + firstPosition + ", " + (firstPosition + tokens)
+                    + ") needs them in the cache, which holds " + sequence.length(layer) + " tokens in layer " + layer);
+        }
+        backend.prefill(sequence.pool().blocks(),
+                new PrefillRequest(sequence.blockTable(layer), firstPosition, tokens, queryHeads, queries, out));
+    }
+
+    private void checkShapes(AetherKvPool pool, SequenceKvCache[] sequences, int layer) {
+        if (pool.headDim() != headDim) {
+            throw new IllegalArgumentException("cache headDim " + pool.headDim() + " differs from the attention's headDim " + headDim);
+        }
+        for (int b = 0; b < sequences.length; b++) {
+            SequenceKvCache s = sequences[b];
+            if (s.pool() != pool) throw new IllegalArgumentException("sequence " + b + " uses a different pool than sequence 0");
+            if (s.kvHeads() != kvHeads) {
+                throw new IllegalArgumentException("sequence " + b + " has " + s.kvHeads() + " KV heads, the attention expects " + kvHeads);
+            }
+            if (s.length(layer) == 0) throw new IllegalArgumentException("sequence " + b + " has an empty cache in layer " + layer);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package ai.aether.attention;
+
+import ai.aether.kernels.attention.KvDtype;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Every knob of AETHER (SPEC section 2), immutable and validated: an invalid value fails at
+ * construction with a message naming the field and its allowed range.
+ *
+ * <pre>{@code
+ * AetherConfig config = AetherConfig.builder().selection(SelectionMode.TOP_K).topK(32).build();
+ * }</pre>
+ *
+ * @param blockSize        tokens per KV block, [1, 4096], default 64
+ * @param threshold        THRESHOLD selection: a mass share in (0, 1] (MASS_SHARE) or a raw score (ABSOLUTE); default 0.002
+ * @param thresholdMode    MASS_SHARE (scale-free, default) or ABSOLUTE (seed compatibility)
+ * @param targetSparsity   TARGET_SPARSITY: share of blocks to skip, [0, 1), default 0.8
+ * @param topK             TOP_K: blocks kept besides the forced ones, [0, 1_000_000], default 16
+ * @param localWindow      newest blocks always kept (the open partial block is always kept too), [0, 1_000_000], default 4
+ * @param sinkBlocks       first blocks always kept (attention sinks), [0, 1_000_000], default 1
+ * @param recencyDecay     per-block decay of the CAUSAL recency bonus, (0, 1], default 0.95
+ * @param recencyBonus     bonus of the newest block, relative to |score|, [0, 10], default 0.1
+ * @param useVariance      seed scores: widen the deviation by (1 + sqrt(var)), default false
+ * @param useConcentration seed scores: scale the deviation by (0.3 + 0.7 conc), default false
+ * @param causal           seed scores BASIC/VARIANCE/CONCENTRATION also get the recency bonus (as CAUSAL does), default false
+ * @param minSeqLength     below this many cached tokens attention is dense, [0, 2^30], default 128
+ * @param selection        selection mode, default TARGET_SPARSITY
+ * @param epsilon          CERTIFIED: bound on the dropped softmax mass, (0, 1), default 0.01
+ * @param denseLayers      layer indices always attended densely (e.g. {0, 1} as Quest does), each >= 0
+ * @param gqaPolicy        SHARED_MAX (default) or PER_QUERY_HEAD
+ * @param radarScore       block score ranking blocks for THRESHOLD / TOP_K / TARGET_SPARSITY, default SHRUNK_BOX
+ * @param shrinkFactor     SHRUNK_BOX beta, [0, 1], default 0.5
+ * @param kvDtype          storage type of cached keys and values, default FP16
+ */
+public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
+                           int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
+                           boolean useConcentration, boolean causal, int minSeqLength, SelectionMode selection,
+                           double epsilon, Set<Integer> denseLayers, GqaPolicy gqaPolicy, RadarScore radarScore,
+                           double shrinkFactor, KvDtype kvDtype) {
+
+    public AetherConfig {
+        requireRange("blockSize", blockSize, 1, 4096);
+        requireNonNull("thresholdMode", thresholdMode, "MASS_SHARE, ABSOLUTE");
+        if (thresholdMode == ThresholdMode.MASS_SHARE) {
+            if (!(threshold > 0 && threshold <= 1)) {
+                throw new IllegalArgumentException("threshold must be in (0, 1] (a share of attention mass, thresholdMode MASS_SHARE), got " + threshold);
+            }
+        } else if (!Double.isFinite(threshold)) {
+            throw new IllegalArgumentException("threshold must be a finite number (thresholdMode ABSOLUTE), got " + threshold);
+        }
+        if (!(targetSparsity >= 0 && targetSparsity < 1)) throw new IllegalArgumentException("targetSparsity must be in [0, 1), got " + targetSparsity);
+        requireRange("topK", topK, 0, 1_000_000);
+        requireRange("localWindow", localWindow, 0, 1_000_000);
+        requireRange("sinkBlocks", sinkBlocks, 0, 1_000_000);
+        if (!(recencyDecay > 0 && recencyDecay <= 1)) throw new IllegalArgumentException("recencyDecay must be in (0, 1], got " + recencyDecay);
+        if (!(recencyBonus >= 0 && recencyBonus <= 10)) throw new IllegalArgumentException("recencyBonus must be in [0, 10], got " + recencyBonus);
+        requireRange("minSeqLength", minSeqLength, 0, 1 << 30);
+        requireNonNull("selection", selection, "THRESHOLD, TOP_K, TARGET_SPARSITY, CERTIFIED");
+        if (!(epsilon > 0 && epsilon < 1)) throw new IllegalArgumentException("epsilon must be in (0, 1), got " + epsilon);
+        if (denseLayers == null) throw new IllegalArgumentException("denseLayers must be a set of layer indices (empty for none), got null");
+        for (Integer layer : denseLayers) {
+            if (layer == null || layer < 0) throw new IllegalArgumentException("denseLayers entries must be layer indices >= 0, got " + layer);
+        }
+        denseLayers = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(denseLayers));
+        requireNonNull("gqaPolicy", gqaPolicy, "SHARED_MAX, PER_QUERY_HEAD");
+        requireNonNull("radarScore", radarScore, "BASIC, VARIANCE, CONCENTRATION, CAUSAL, CERTIFIED, QUEST, SHRUNK_BOX");
+        if (!(shrinkFactor >= 0 && shrinkFactor <= 1)) throw new IllegalArgumentException("shrinkFactor must be in [0, 1], got " + shrinkFactor);
+        requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16");
+    }
+
+    private static void requireRange(String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(field + " must be in [" + min + ", " + max + "], got " + value);
+        }
+    }
+
+    private static void requireNonNull(String field, Object value, String allowed) {
+        if (value == null) throw new IllegalArgumentException(field + " must be one of " + allowed + ", got null");
+    }
+
+    /** The defaults listed on each field. */
+    public static AetherConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.blockSize = blockSize; b.threshold = threshold; b.thresholdMode = thresholdMode; b.targetSparsity = targetSparsity;
+        b.topK = topK; b.localWindow = localWindow; b.sinkBlocks = sinkBlocks; b.recencyDecay = recencyDecay;
+        b.recencyBonus = recencyBonus; b.useVariance = useVariance; b.useConcentration = useConcentration; b.causal = causal;
+        b.minSeqLength = minSeqLength; b.selection = selection; b.epsilon = epsilon; b.denseLayers = denseLayers;
+        b.gqaPolicy = gqaPolicy; b.radarScore = radarScore; b.shrinkFactor = shrinkFactor; b.kvDtype = kvDtype;
+        return b;
+    }
+
+    /** Whether layer {@code layer} is attended densely whatever the selection. */
+    public boolean isDenseLayer(int layer) {
+        return denseLayers.contains(layer);
+    }
+
+    /** The score that ranks blocks: CERTIFIED selection always uses the certified bound. */
+    public RadarScore effectiveScore() {
+        return selection == SelectionMode.CERTIFIED ? RadarScore.CERTIFIED : radarScore;
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private int blockSize = 64;
+        private double threshold = 0.002;
+        private ThresholdMode thresholdMode = ThresholdMode.MASS_SHARE;
+        private double targetSparsity = 0.8;
+        private int topK = 16;
+        private int localWindow = 4;
+        private int sinkBlocks = 1;
+        private double recencyDecay = 0.95;
+        private double recencyBonus = 0.1;
+        private boolean useVariance;
+        private boolean useConcentration;
+        private boolean causal;
+        private int minSeqLength = 128;
+        private SelectionMode selection = SelectionMode.TARGET_SPARSITY;
+        private double epsilon = 0.01;
+        private Set<Integer> denseLayers = Set.of();
+        private GqaPolicy gqaPolicy = GqaPolicy.SHARED_MAX;
+        private RadarScore radarScore = RadarScore.SHRUNK_BOX;
+        private double shrinkFactor = 0.5;
+        private KvDtype kvDtype = KvDtype.FP16;
+
+        private Builder() {}
+
+        public Builder blockSize(int v) { blockSize = v; return this; }
+        public Builder threshold(double v) { threshold = v; return this; }
+        public Builder thresholdMode(ThresholdMode v) { thresholdMode = v; return this; }
+        public Builder targetSparsity(double v) { targetSparsity = v; return this; }
+        public Builder topK(int v) { topK = v; return this; }
+        public Builder localWindow(int v) { localWindow = v; return this; }
+        public Builder sinkBlocks(int v) { sinkBlocks = v; return this; }
+        public Builder recencyDecay(double v) { recencyDecay = v; return this; }
+        public Builder recencyBonus(double v) { recencyBonus = v; return this; }
+        public Builder useVariance(boolean v) { useVariance = v; return this; }
+        public Builder useConcentration(boolean v) { useConcentration = v; return this; }
+        public Builder causal(boolean v) { causal = v; return this; }
+        public Builder minSeqLength(int v) { minSeqLength = v; return this; }
+        public Builder selection(SelectionMode v) { selection = v; return this; }
+        public Builder epsilon(double v) { epsilon = v; return this; }
+        public Builder denseLayers(Set<Integer> v) { denseLayers = v; return this; }
+        public Builder denseLayers(int... layers) {
+            TreeSet<Integer> set = new TreeSet<>();
+            for (int layer : layers) set.add(layer);
+            denseLayers = set;
+            return this;
+        }
+        public Builder gqaPolicy(GqaPolicy v) { gqaPolicy = v; return this; }
+        public Builder radarScore(RadarScore v) { radarScore = v; return this; }
+        public Builder shrinkFactor(double v) { shrinkFactor = v; return this; }
+        public Builder kvDtype(KvDtype v) { kvDtype = v; return this; }
+
+        public AetherConfig build() {
+            return new AetherConfig(blockSize, threshold, thresholdMode, targetSparsity, topK, localWindow, sinkBlocks,
+                    recencyDecay, recencyBonus, useVariance, useConcentration, causal, minSeqLength, selection, epsilon,
+                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package ai.aether.attention;
+
+/**
+ * Counters of what AETHER attention did, summed over the calls it is passed to (one decode step
+ * over all layers, say). Bytes are counted honestly: KV bytes of the tokens actually read, and
+ * metadata bytes of every block the radar scored (once per KV head or per list).
+ */
+public final class AttentionStats {
+
+    private long calls;
+    private long blocksTotal;
+    private long blocksKept;
+    private long kvBytesRead;
+    private long kvBytesDense;
+    private long metadataBytesRead;
+    private double certifiedDroppedMass = Double.NaN;
+    private long selectionNanos;
+    private long attentionNanos;
+
+    /** Zeroes every counter. */
+    public void reset() {
+        calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = selectionNanos = attentionNanos = 0;
+        certifiedDroppedMass = Double.NaN;
+    }
+
+    void add(long blocks, long kept, long kvRead, long kvDense, long metadataBytes, double droppedBound) {
+        blocksTotal += blocks;
+        blocksKept += kept;
+        kvBytesRead += kvRead;
+        kvBytesDense += kvDense;
+        metadataBytesRead += metadataBytes;
+        if (!Double.isNaN(droppedBound)) {
+            certifiedDroppedMass = Double.isNaN(certifiedDroppedMass) ? droppedBound : Math.max(certifiedDroppedMass, droppedBound);
+        }
+    }
+
+    void addTimes(long selection, long attention) {
+        calls++;
+        selectionNanos += selection;
+        attentionNanos += attention;
+    }
+
+    public long calls() { return calls; }
+    /** Blocks considered, summed over lists (a list = one KV head, or one query head with PER_QUERY_HEAD). */
+    public long blocksTotal() { return blocksTotal; }
+    public long blocksKept() { return blocksKept; }
+    /** 1 - kept / total. */
+    public double sparsity() { return blocksTotal == 0 ? 0 : 1.0 - (double) blocksKept / blocksTotal; }
+    public long kvBytesRead() { return kvBytesRead; }
+    /** K+V bytes dense attention would read. */
+    public long kvBytesDense() { return kvBytesDense; }
+    public long metadataBytesRead() { return metadataBytesRead; }
+    /** (KV bytes read + metadata bytes read) / dense KV bytes. */
+    public double bytesReadShare() { return kvBytesDense == 0 ? 0 : (double) (kvBytesRead + metadataBytesRead) / kvBytesDense; }
+    /** Largest certified bound on the dropped softmax mass of any query head, NaN unless CERTIFIED ran. */
+    public double certifiedDroppedMass() { return certifiedDroppedMass; }
+    public long selectionNanos() { return selectionNanos; }
+    public long attentionNanos() { return attentionNanos; }
+
+    @Override
+    public String toString() {
+        return String.format("blocks %d/%d kept (sparsity %.3f), KV bytes %d of %d, metadata bytes %d, certified dropped mass %s",
+                blocksKept, blocksTotal, sparsity(), kvBytesRead, kvBytesDense, metadataBytesRead,
+                Double.isNaN(certifiedDroppedMass) ? "n/a" : String.format("%.3g", certifiedDroppedMass));
+    }
+}

@@ -1,0 +1,42 @@
+package ai.aether.attention;
+
+/**
+ * The per-block "attention potential" the event radar computes for a query (SPEC 1.2). Which are
+ * true upper bounds on the block's largest logit and which are heuristics is stated on each
+ * constant and in docs/aether-scores.md. All scores are in logit units (already times 1/sqrt(D)).
+ */
+public enum RadarScore {
+    /**
+     * Seed basic score {@code (q.mu + |q| r) * scale}: bounds the direction part {@code q.khat} of every
+     * key, not the logit (keys have norms), so heuristic. {@code useVariance} / {@code useConcentration}
+     * modify it as in the seed.
+     */
+    BASIC,
+    /** Seed variance-aware score: the deviation term times {@code (1 + sqrt(var))}. Heuristic. */
+    VARIANCE,
+    /** Seed "tight bound": the deviation term times {@code (0.3 + 0.7 conc)}; tightens past the bound. Heuristic. */
+    CONCENTRATION,
+    /**
+     * Seed causal variant: the BASIC score (with the config's variance / concentration flags) plus a
+     * recency bonus {@code |s| * recencyBonus * recencyDecay^(newest block - b)} favouring RECENT blocks. Heuristic.
+     */
+    CAUSAL,
+    /**
+     * True upper bound on the block's largest logit: {@code min(ball, box) * scale} with ball
+     * {@code q.c + |q| R} (raw centroid and radius) and box {@code sum_d max(q_d lo_d, q_d hi_d)}
+     * (per-channel key range), plus a margin covering fp32 rounding. Certified.
+     */
+    CERTIFIED,
+    /** Quest: the per-channel min/max box bound {@code q.center + sum_d |q_d| halfwidth_d}. A bound in exact arithmetic, computed in fp32 without a rounding margin (a baseline). */
+    QUEST,
+    /**
+     * Shrunk box (default): {@code q.center + beta * sum_d |q_d| halfwidth_d} with beta = shrinkFactor (0.5).
+     * Same metadata and bytes as QUEST, better mass recall on real KV (research note); an estimate, not a bound.
+     */
+    SHRUNK_BOX;
+
+    /** Whether this score never falls below the block's true largest logit. */
+    public boolean isCertified() {
+        return this == CERTIFIED;
+    }
+}

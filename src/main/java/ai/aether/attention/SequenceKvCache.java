@@ -1,0 +1,143 @@
+package ai.aether.attention;
+
+import ai.aether.kernels.Parallel;
+import ai.aether.kernels.attention.KvBlockPool;
+
+import java.util.Arrays;
+
+/**
+ * One sequence's KV cache: for every (layer, KV head) a block table of ids into a shared
+ * {@link AetherKvPool}. Appending a token writes only the open (last) block; when a block fills,
+ * its metadata is computed from the stored keys and is final from then on.
+ */
+public final class SequenceKvCache {
+
+    private final AetherKvPool pool;
+    private final int layers;
+    private final int kvHeads;
+    private final int[] length;        // [layers] tokens cached per layer
+    private final int[][][] blockIds;  // [layers][kvHeads][capacity] ids in position order
+    private final int[] blockCount;    // [layers] blocks per KV head
+
+    SequenceKvCache(AetherKvPool pool, int layers, int kvHeads) {
+        if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
+        if (kvHeads < 1) throw new IllegalArgumentException("kvHeads must be >= 1, got " + kvHeads);
+        this.pool = pool;
+        this.layers = layers;
+        this.kvHeads = kvHeads;
+        this.length = new int[layers];
+        this.blockIds = new int[layers][kvHeads][8];
+        this.blockCount = new int[layers];
+    }
+
+    public AetherKvPool pool() { return pool; }
+    public int layers() { return layers; }
+    public int kvHeads() { return kvHeads; }
+    /** Tokens cached in layer {@code layer}. */
+    public int length(int layer) { return length[checkLayer(layer)]; }
+    /** Blocks per KV head in layer {@code layer} (the last may be partial). */
+    public int blockCount(int layer) { return blockCount[checkLayer(layer)]; }
+    /** Pool id of block {@code block} (position order) of a (layer, KV head). */
+    public int blockId(int layer, int kvHead, int block) { return blockIds[checkLayer(layer)][kvHead][block]; }
+
+    /** Block ids of one (layer, KV head) in position order; the array may be longer than {@link #blockCount}. */
+    public int[] blockIdsView(int layer, int kvHead) { return blockIds[checkLayer(layer)][kvHead]; }
+
+    /** A copy of the block table of every KV head of a layer, {@code [kvHeads][blockCount]}. */
+    public int[][] blockTable(int layer) {
+        int[][] table = new int[kvHeads][];
+        for (int h = 0; h < kvHeads; h++) table[h] = Arrays.copyOf(blockIds[checkLayer(layer)][h], blockCount[layer]);
+        return table;
+    }
+
+    /**
+     * Appends the keys and values of {@code tokens} new tokens to one layer. Full blocks get
+     * their metadata computed (in parallel over KV heads for bulk appends such as a prefill).
+     *
+     * @param keys   {@code [tokens][kvHeads][headDim]} post-RoPE keys, finite
+     * @param values {@code [tokens][kvHeads][headDim]}
+     */
+    public void append(int layer, float[] keys, float[] values, int tokens) {
+        checkLayer(layer);
+        int dim = pool.headDim();
+        long expected = (long) tokens * kvHeads * dim;
+        if (tokens < 1) throw new IllegalArgumentException("tokens must be >= 1, got " + tokens);
+        if (keys == null || keys.length < expected) {
+            throw new IllegalArgumentException("keys must hold [tokens=" + tokens + "][kvHeads=" + kvHeads + "][headDim=" + dim + "] = "
+                    + expected + " floats, got " + (keys == null ? "null" : keys.length));
+        }
+        if (values == null || values.length < expected) {
+            throw new IllegalArgumentException("values must hold [tokens=" + tokens + "][kvHeads=" + kvHeads + "][headDim=" + dim + "] = "
+                    + expected + " floats, got " + (values == null ? "null" : values.length));
+        }
+        for (int i = 0; i < expected; i++) {
+            if (!Float.isFinite(keys[i])) throw new IllegalArgumentException("keys[" + i + "] is " + keys[i] + " (layer " + layer + "); keys must be finite");
+            if (!Float.isFinite(values[i])) throw new IllegalArgumentException("values[" + i + "] is " + values[i] + " (layer " + layer + "); values must be finite");
+        }
+        int blockSize = pool.blockSize();
+        int start = length[layer], end = start + tokens;
+        int blocksNeeded = (end + blockSize - 1) / blockSize;
+        for (int h = 0; h < kvHeads; h++) {
+            if (blockIds[layer][h].length < blocksNeeded) {
+                blockIds[layer][h] = Arrays.copyOf(blockIds[layer][h], Math.max(blocksNeeded, blockIds[layer][h].length * 2));
+            }
+            for (int blk = blockCount[layer]; blk < blocksNeeded; blk++) blockIds[layer][h][blk] = pool.allocateBlock();
+        }
+        blockCount[layer] = blocksNeeded;
+        KvBlockPool blocks = pool.blocks();
+        if (start % blockSize != 0) {
+            for (int h = 0; h < kvHeads; h++) pool.metadata().clear(blockIds[layer][h][start / blockSize]);  // partial summary is stale
+        }
+        Parallel.forEach(kvHeads, h -> {
+            float[] blockKeys = null;  // [blockSize][headDim] scratch for metadata
+            for (int pos = start; pos < end; pos++) {
+                int id = blockIds[layer][h][pos / blockSize];
+                int src = ((pos - start) * kvHeads + h) * dim;
+                blocks.writeToken(id, pos % blockSize, keys, src, values, src);
+                if (pos % blockSize == blockSize - 1) {
+                    if (blockKeys == null) blockKeys = new float[blockSize * dim];
+                    finalizeBlock(id, blockKeys);
+                }
+            }
+        });
+        length[layer] = end;
+    }
+
+    /**
+     * Computes metadata for the partial last block of every KV head of a layer too (the
+     * low-level API summarises a whole static tensor); the next append into it discards it.
+     */
+    void summarizeOpenBlocks(int layer) {
+        int blockSize = pool.blockSize(), dim = pool.headDim(), tokens = length[layer] % blockSize;
+        if (tokens == 0) return;
+        float[] scratch = new float[tokens * dim];
+        for (int h = 0; h < kvHeads; h++) {
+            int id = blockIds[layer][h][blockCount[layer] - 1];
+            for (int t = 0; t < tokens; t++) pool.blocks().readKey(id, t, scratch, t * dim);
+            pool.metadata().compute(id, scratch, tokens);
+        }
+    }
+
+    /** Metadata from the keys as stored (dtype-rounded), so the certified bounds hold for what attention reads. */
+    private void finalizeBlock(int id, float[] scratch) {
+        int dim = pool.headDim(), blockSize = pool.blockSize();
+        for (int t = 0; t < blockSize; t++) pool.blocks().readKey(id, t, scratch, t * dim);
+        pool.metadata().compute(id, scratch, blockSize);
+    }
+
+    /** Returns every block to the pool; the cache is empty afterwards. */
+    public void release() {
+        for (int layer = 0; layer < layers; layer++) {
+            for (int h = 0; h < kvHeads; h++) {
+                for (int blk = 0; blk < blockCount[layer]; blk++) pool.releaseBlock(blockIds[layer][h][blk]);
+            }
+            blockCount[layer] = 0;
+            length[layer] = 0;
+        }
+    }
+
+    private int checkLayer(int layer) {
+        if (layer < 0 || layer >= layers) throw new IllegalArgumentException("layer must be in [0, " + layers + "), got " + layer);
+        return layer;
+    }
+}
