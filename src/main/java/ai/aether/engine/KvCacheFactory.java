@@ -1,5 +1,7 @@
 package ai.aether.engine;
 
+import ai.aether.kernels.attention.KvDtype;
+import ai.aether.model.BlockedKvCache;
 import ai.aether.model.ContiguousKvCache;
 import ai.aether.model.KvCache;
 import ai.aether.model.ModelConfig;
@@ -10,9 +12,12 @@ public interface KvCacheFactory {
 
     KvCache create(ModelConfig config, int capacity);
 
-    /** Dense fp32 cache (exact; 8K positions of SmolLM2-135M take 377 MB). */
-    KvCacheFactory DENSE_F32 = (config, capacity) -> ContiguousKvCache.forModel(config, capacity, ContiguousKvCache.Precision.F32);
+    /** Dense attention over fp32 KV blocks (8K positions of SmolLM2-135M take 377 MB). */
+    KvCacheFactory DENSE_F32 = (config, capacity) -> BlockedKvCache.forModel(config, capacity, KvDtype.FP32);
 
-    /** Dense fp16 cache (half the memory, keys and values rounded to fp16). */
-    KvCacheFactory DENSE_F16 = (config, capacity) -> ContiguousKvCache.forModel(config, capacity, ContiguousKvCache.Precision.F16);
+    /** Dense attention over fp16 KV blocks (half the memory; keys and values rounded to fp16). */
+    KvCacheFactory DENSE_F16 = (config, capacity) -> BlockedKvCache.forModel(config, capacity, KvDtype.FP16);
+
+    /** The plain contiguous fp32 cache with straightforward attention: the simple reference. */
+    KvCacheFactory CONTIGUOUS_F32 = (config, capacity) -> ContiguousKvCache.forModel(config, capacity, ContiguousKvCache.Precision.F32);
 }

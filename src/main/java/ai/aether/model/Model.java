@@ -1,6 +1,7 @@
 package ai.aether.model;
 
 import ai.aether.gguf.GgufFile;
+import ai.aether.kernels.attention.KvDtype;
 import ai.aether.kernels.ops.Rope;
 
 import java.io.IOException;
@@ -67,18 +68,18 @@ public final class Model implements AutoCloseable {
     /** The underlying file (for the tokenizer and chat template in its metadata). */
     public GgufFile gguf() { return file; }
 
-    /** A dense fp32 cache for this model holding {@code capacity} positions (at most the context length). */
+    /** A dense fp32 block cache for this model holding {@code capacity} positions (at most the context length). */
     public KvCache newKvCache(int capacity) {
-        return newKvCache(capacity, ContiguousKvCache.Precision.F32);
+        return newKvCache(capacity, KvDtype.FP32);
     }
 
-    /** A dense cache for this model in the given precision. */
-    public KvCache newKvCache(int capacity, ContiguousKvCache.Precision precision) {
+    /** A dense block cache for this model storing keys and values as {@code dtype}. */
+    public KvCache newKvCache(int capacity, KvDtype dtype) {
         if (capacity < 1 || capacity > config.contextLength()) {
             throw new IllegalArgumentException("KV capacity must be in [1, " + config.contextLength() + "] for " + config.name()
                     + ", got " + capacity);
         }
-        return ContiguousKvCache.forModel(config, capacity, precision);
+        return BlockedKvCache.forModel(config, capacity, dtype);
     }
 
     /**
