@@ -8,7 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -24,8 +27,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     GenerationOptions options;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
     String prompt;
+
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file instead.")
+    Path promptFile;
 
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
@@ -35,6 +41,11 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((prompt == null) == (promptFile == null)) throw new IllegalArgumentException("give exactly one of --prompt and --prompt-file");
+        if (promptFile != null) {
+            if (!Files.isRegularFile(promptFile)) throw new IOException("prompt file " + promptFile + " does not exist");
+            prompt = Files.readString(promptFile, StandardCharsets.UTF_8);
+        }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (LLM llm = options.load()) {
             GenerationParams params = options.params();

@@ -1,6 +1,9 @@
 package ai.aether.cli;
 
 import ai.aether.engine.GenerationParams;
+import ai.aether.engine.KvCacheFactory;
+import ai.aether.kernels.attention.KvDtype;
+import ai.aether.model.BlockedKvCache;
 import ai.aether.engine.LLM;
 import ai.aether.engine.SamplerConfig;
 import ai.aether.kernels.Parallel;
@@ -50,6 +53,9 @@ final class GenerationOptions {
     @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "KV cache positions; 0 = the model's context (default).")
     int context;
 
+    @Option(names = "--kv", defaultValue = "FP32", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    KvDtype kv;
+
     long effectiveSeed() {
         if (seed == null) seed = ThreadLocalRandom.current().nextLong();
         return seed;
@@ -64,6 +70,8 @@ final class GenerationOptions {
     LLM load() throws IOException {
         if (threads != null) Parallel.setThreads(threads);
         if (!Files.isRegularFile(model)) throw new IOException("model file " + model + " does not exist");
-        return LLM.load(model, LLM.Options.DEFAULT.withContextLength(context));
+        KvDtype dtype = kv;
+        KvCacheFactory cache = (config, capacity) -> BlockedKvCache.forModel(config, capacity, dtype);
+        return LLM.load(model, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
     }
 }

@@ -1,6 +1,7 @@
 package ai.aether.bench.jmh;
 
 import ai.aether.kernels.Parallel;
+import ai.aether.kernels.attention.KvDtype;
 import ai.aether.model.KvCache;
 import ai.aether.model.Model;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -46,6 +47,10 @@ public class QuantModelBenchmark {
     @Param({"2"})
     public int threads;
 
+    /** KV storage: FP32 or FP16. */
+    @Param({"FP32"})
+    public String kv;
+
     private Model loaded;
     private KvCache cache;
     private int[] prompt; // [depth] token ids
@@ -61,7 +66,7 @@ public class QuantModelBenchmark {
         byte[] text = Files.readAllBytes(Path.of("../shared/data/tinyshakespeare.txt"));
         prompt = new int[depth];
         for (int i = 0; i < depth; i++) prompt[i] = 3 + (text[i % text.length] & 0xFF) % (vocab - 3);
-        cache = loaded.newKvCache(depth + 1);
+        cache = loaded.newKvCache(depth + 1, KvDtype.valueOf(kv));
         loaded.prefill(prompt, 0, cache);
     }
 
