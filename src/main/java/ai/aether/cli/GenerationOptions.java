@@ -53,7 +53,7 @@ final class GenerationOptions {
     @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "KV cache positions; 0 = the model's context (default).")
     int context;
 
-    @Option(names = "--kv", defaultValue = "FP32", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    @Option(names = "--kv", defaultValue = "FP16", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     KvDtype kv;
 
     long effectiveSeed() {

@@ -30,10 +30,10 @@ public final class LLM implements AutoCloseable {
 
     /**
      * @param contextLength KV positions to allocate, in [1, model context]; 0 means the model's context
-     * @param kvCache       how the cache is made (dense by default, AETHER when configured)
+     * @param kvCache       how the cache is made (dense fp16 blocks by default, as llama.cpp; AETHER when configured)
      */
     public record Options(int contextLength, KvCacheFactory kvCache) {
-        public static final Options DEFAULT = new Options(0, KvCacheFactory.DENSE_F32);
+        public static final Options DEFAULT = new Options(0, KvCacheFactory.DENSE_F16);
 
         public Options {
             if (contextLength < 0) throw new IllegalArgumentException("context length must be >= 0 (0 = the model's), got " + contextLength);

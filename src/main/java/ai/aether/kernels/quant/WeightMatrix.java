@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 import static ai.aether.kernels.quant.VectorShapes.FLOATS;
@@ -147,9 +148,12 @@ public final class WeightMatrix {
     /** Rows [from, to) of the concatenation of all matrices, all tokens, tiled over tokens. */
     private static void matMulRange(float[] x, int tokens, WeightMatrix[] matrices, float[][] ys, int from, int to) {
         int cols = matrices[0].cols;
-        float[] block = new float[ROW_BLOCK * cols]; // [4][cols] rows decoded once per token tile
+        float[][] block = new float[ROW_BLOCK][cols];  // [4][cols] rows decoded once per token tile
+        float[][] tile = new float[TOKEN_TILE][];      // [tileTokens][cols] the tile's activations, one array each
         for (int tileStart = 0; tileStart < tokens; tileStart += TOKEN_TILE) {
-            int tileEnd = Math.min(tokens, tileStart + TOKEN_TILE);
+            int tileTokens = Math.min(TOKEN_TILE, tokens - tileStart);
+            // One array per token keeps every vector load at offset c < cols, which the JIT can bounds-check once per loop.
+            for (int t = 0; t < tileTokens; t++) tile[t] = Arrays.copyOfRange(x, (tileStart + t) * cols, (tileStart + t + 1) * cols);
             int first = 0;
             for (int m = 0; m < matrices.length; m++) {
                 WeightMatrix w = matrices[m];
@@ -157,60 +161,61 @@ public final class WeightMatrix {
                 first += w.rows;
                 int r = lo;
                 for (; r + ROW_BLOCK <= hi; r += ROW_BLOCK) {
-                    for (int i = 0; i < ROW_BLOCK; i++) w.kernel.dequantize(w.data, (r + i) * w.rowBytes, cols, block, i * cols);
-                    dotFourRows(block, x, cols, tileStart, tileEnd, ys[m], w.rows, r);
+                    for (int i = 0; i < ROW_BLOCK; i++) w.kernel.dequantize(w.data, (r + i) * w.rowBytes, cols, block[i], 0);
+                    int t = 0;
+                    for (; t + 4 <= tileTokens; t += 4) {
+                        dotFourByFour(block, tile[t], tile[t + 1], tile[t + 2], tile[t + 3], cols, ys[m], w.rows, r, tileStart + t);
+                    }
+                    for (; t < tileTokens; t++) {
+                        for (int i = 0; i < ROW_BLOCK; i++) ys[m][(tileStart + t) * w.rows + r + i] = VectorMath.dot(block[i], 0, tile[t], 0, cols);
+                    }
                 }
                 for (; r < hi; r++) {
-                    w.kernel.dequantize(w.data, r * w.rowBytes, cols, block, 0);
-                    for (int t = tileStart; t < tileEnd; t++) ys[m][t * w.rows + r] = VectorMath.dot(block, 0, x, t * cols, cols);
+                    w.kernel.dequantize(w.data, r * w.rowBytes, cols, block[0], 0);
+                    for (int t = 0; t < tileTokens; t++) ys[m][(tileStart + t) * w.rows + r] = VectorMath.dot(block[0], 0, tile[t], 0, cols);
                 }
             }
         }
     }
 
     /**
-     * y[t][r+i] = rows[i] . x[t] for i in [0, 4) and t in [tileStart, tileEnd): a 4x4 register
-     * block (four rows by four tokens, 16 accumulators, 8 loads per 16 fmas).
+     * y[token+j][r+i] = rows[i] . xj for i, j in [0, 4): a 4x4 register block (16 accumulators,
+     * 8 loads per 16 fmas).
      */
-    private static void dotFourRows(float[] rows4, float[] x, int cols, int tileStart, int tileEnd, float[] y, int rows, int r) {
+    private static void dotFourByFour(float[][] rows, float[] x0, float[] x1, float[] x2, float[] x3, int cols,
+                                      float[] y, int outRows, int r, int token) {
+        float[] w0 = rows[0], w1 = rows[1], w2 = rows[2], w3 = rows[3];
         int bound = FLOATS.loopBound(cols);
-        int t = tileStart;
-        for (; t + 4 <= tileEnd; t += 4) {
-            int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-            FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00, a02 = a00, a03 = a00;
-            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            for (int c = 0; c < bound; c += LANES) {
-                FloatVector v0 = FloatVector.fromArray(FLOATS, x, x0 + c), v1 = FloatVector.fromArray(FLOATS, x, x1 + c);
-                FloatVector v2 = FloatVector.fromArray(FLOATS, x, x2 + c), v3 = FloatVector.fromArray(FLOATS, x, x3 + c);
-                FloatVector w0 = FloatVector.fromArray(FLOATS, rows4, c);
-                a00 = w0.fma(v0, a00); a01 = w0.fma(v1, a01); a02 = w0.fma(v2, a02); a03 = w0.fma(v3, a03);
-                FloatVector w1 = FloatVector.fromArray(FLOATS, rows4, cols + c);
-                a10 = w1.fma(v0, a10); a11 = w1.fma(v1, a11); a12 = w1.fma(v2, a12); a13 = w1.fma(v3, a13);
-                FloatVector w2 = FloatVector.fromArray(FLOATS, rows4, 2 * cols + c);
-                a20 = w2.fma(v0, a20); a21 = w2.fma(v1, a21); a22 = w2.fma(v2, a22); a23 = w2.fma(v3, a23);
-                FloatVector w3 = FloatVector.fromArray(FLOATS, rows4, 3 * cols + c);
-                a30 = w3.fma(v0, a30); a31 = w3.fma(v1, a31); a32 = w3.fma(v2, a32); a33 = w3.fma(v3, a33);
-            }
-            store(a00, rows4, 0, x, t, cols, bound, y, rows, r); store(a01, rows4, 0, x, t + 1, cols, bound, y, rows, r);
-            store(a02, rows4, 0, x, t + 2, cols, bound, y, rows, r); store(a03, rows4, 0, x, t + 3, cols, bound, y, rows, r);
-            store(a10, rows4, 1, x, t, cols, bound, y, rows, r); store(a11, rows4, 1, x, t + 1, cols, bound, y, rows, r);
-            store(a12, rows4, 1, x, t + 2, cols, bound, y, rows, r); store(a13, rows4, 1, x, t + 3, cols, bound, y, rows, r);
-            store(a20, rows4, 2, x, t, cols, bound, y, rows, r); store(a21, rows4, 2, x, t + 1, cols, bound, y, rows, r);
-            store(a22, rows4, 2, x, t + 2, cols, bound, y, rows, r); store(a23, rows4, 2, x, t + 3, cols, bound, y, rows, r);
-            store(a30, rows4, 3, x, t, cols, bound, y, rows, r); store(a31, rows4, 3, x, t + 1, cols, bound, y, rows, r);
-            store(a32, rows4, 3, x, t + 2, cols, bound, y, rows, r); store(a33, rows4, 3, x, t + 3, cols, bound, y, rows, r);
+        FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < bound; c += LANES) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, x0, c), v1 = FloatVector.fromArray(FLOATS, x1, c);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, x2, c), v3 = FloatVector.fromArray(FLOATS, x3, c);
+            FloatVector r0 = FloatVector.fromArray(FLOATS, w0, c);
+            a00 = r0.fma(v0, a00); a01 = r0.fma(v1, a01); a02 = r0.fma(v2, a02); a03 = r0.fma(v3, a03);
+            FloatVector r1 = FloatVector.fromArray(FLOATS, w1, c);
+            a10 = r1.fma(v0, a10); a11 = r1.fma(v1, a11); a12 = r1.fma(v2, a12); a13 = r1.fma(v3, a13);
+            FloatVector r2 = FloatVector.fromArray(FLOATS, w2, c);
+            a20 = r2.fma(v0, a20); a21 = r2.fma(v1, a21); a22 = r2.fma(v2, a22); a23 = r2.fma(v3, a23);
+            FloatVector r3 = FloatVector.fromArray(FLOATS, w3, c);
+            a30 = r3.fma(v0, a30); a31 = r3.fma(v1, a31); a32 = r3.fma(v2, a32); a33 = r3.fma(v3, a33);
         }
-        for (; t < tileEnd; t++) {
-            for (int i = 0; i < 4; i++) y[t * rows + r + i] = VectorMath.dot(rows4, i * cols, x, t * cols, cols);
-        }
+        store(a00, w0, x0, bound, cols, y, token * outRows + r); store(a01, w0, x1, bound, cols, y, (token + 1) * outRows + r);
+        store(a02, w0, x2, bound, cols, y, (token + 2) * outRows + r); store(a03, w0, x3, bound, cols, y, (token + 3) * outRows + r);
+        store(a10, w1, x0, bound, cols, y, token * outRows + r + 1); store(a11, w1, x1, bound, cols, y, (token + 1) * outRows + r + 1);
+        store(a12, w1, x2, bound, cols, y, (token + 2) * outRows + r + 1); store(a13, w1, x3, bound, cols, y, (token + 3) * outRows + r + 1);
+        store(a20, w2, x0, bound, cols, y, token * outRows + r + 2); store(a21, w2, x1, bound, cols, y, (token + 1) * outRows + r + 2);
+        store(a22, w2, x2, bound, cols, y, (token + 2) * outRows + r + 2); store(a23, w2, x3, bound, cols, y, (token + 3) * outRows + r + 2);
+        store(a30, w3, x0, bound, cols, y, token * outRows + r + 3); store(a31, w3, x1, bound, cols, y, (token + 1) * outRows + r + 3);
+        store(a32, w3, x2, bound, cols, y, (token + 2) * outRows + r + 3); store(a33, w3, x3, bound, cols, y, (token + 3) * outRows + r + 3);
     }
 
-    /** y[token][r+i] = the lanes of acc plus the scalar tail of row i . x[token]. */
-    private static void store(FloatVector acc, float[] rows4, int i, float[] x, int token, int cols, int bound, float[] y, int rows, int r) {
+    /** y[at] = the lanes of acc plus the scalar tail of row . x beyond the vector bound. */
+    private static void store(FloatVector acc, float[] row, float[] x, int bound, int cols, float[] y, int at) {
         float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int c = bound; c < cols; c++) sum += rows4[i * cols + c] * x[token * cols + c];
-        y[token * rows + r + i] = sum;
+        for (int c = bound; c < cols; c++) sum += row[c] * x[c];
+        y[at] = sum;
     }
 }

@@ -119,8 +119,9 @@ class WeightMatrixTest {
             Parallel.setThreads(threads);
             float[] ya = new float[rowsA], yb = new float[rowsB];
             WeightMatrix.matVecAll(x, new WeightMatrix[] {a, b}, new float[][] {ya, yb});
-            for (int r = 0; r < rowsA; r++) assertEquals(a.dotRow(r, x, 0), ya[r], 0f, "a row " + r);
-            for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 0f, "b row " + r);
+            // Same kernel, same inputs; only the lane-reduction order may differ (interpreted vs compiled vector code).
+            for (int r = 0; r < rowsA; r++) assertEquals(a.dotRow(r, x, 0), ya[r], 1e-5f * Math.max(1, Math.abs(ya[r])), "a row " + r);
+            for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 1e-5f * Math.max(1, Math.abs(yb[r])), "b row " + r);
         } finally {
             Parallel.setThreads(before);
         }
