@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                InspectCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -5,7 +5,8 @@ import java.util.Optional;
 /**
  * Every ggml tensor type id that can appear in a GGUF file (ggml.h {@code ggml_type}), with its
  * block size (elements per block) and bytes per block. Ids 4, 5, 31-33 and 36-38 were removed
- * from ggml and are rejected as unknown. Types Aether cannot compute with still parse, so that
+ * from ggml and are rejected as unknown. Sizes follow ggml's block structs (Q8_1 is 36 bytes:
+ * two halves and 32 quants; the Python gguf package still lists an older 40). Types Aether cannot compute with still parse, so that
  * {@code inspect} can describe any file.
  */
 public enum GgmlType {
@@ -15,9 +16,10 @@ public enum GgmlType {
     IQ2_XXS(16, 256, 66), IQ2_XS(17, 256, 74), IQ3_XXS(18, 256, 98), IQ1_S(19, 256, 50), IQ4_NL(20, 32, 18),
     IQ3_S(21, 256, 110), IQ2_S(22, 256, 82), IQ4_XS(23, 256, 136),
     I8(24, 1, 1), I16(25, 1, 2), I32(26, 1, 4), I64(27, 1, 8), F64(28, 1, 8),
-    IQ1_M(29, 256, 56), BF16(30, 1, 2), TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, 32, 17);
+    IQ1_M(29, 256, 56), BF16(30, 1, 2), TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, 32, 17),
+    NVFP4(40, 64, 36), Q1_0(41, 128, 18);
 
-    private static final GgmlType[] BY_ID = new GgmlType[40];
+    private static final GgmlType[] BY_ID = new GgmlType[42];
 
     static {
         for (GgmlType type : values()) BY_ID[type.id] = type;

@@ -31,10 +31,6 @@ final class GgufCursor {
         this.bytes = bytes;
     }
 
-    Path file() {
-        return file;
-    }
-
     MemorySegment bytes() {
         return bytes;
     }
@@ -114,9 +110,8 @@ final class GgufCursor {
         return count;
     }
 
-    /** Reads a gguf string (uint64 length + UTF-8 bytes) of at most {@code maxBytes} bytes and the bytes left. */
-    String string(String field, long maxBytes) throws GgufFormatException {
-        long length = stringLength(field, maxBytes);
+    /** Decodes the next {@code length} bytes (already checked by {@link #stringLength}) as UTF-8. */
+    String utf8(long length) {
         String value = decode(bytes, position, length);
         position += length;
         return value;

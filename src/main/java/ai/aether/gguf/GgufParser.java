@@ -35,13 +35,23 @@ final class GgufParser {
     }
 
     private final GgufCursor cursor;
+    private final GgufLimits limits;
+    /** Bytes of strings decoded so far, against {@link GgufLimits#maxDecodedBytes()}. */
+    private long decodedBytes;
+    /** String-array elements and nested arrays indexed so far, against {@link GgufLimits#maxIndexedItems()}. */
+    private long indexedItems;
 
-    private GgufParser(GgufCursor cursor) {
+    private GgufParser(GgufCursor cursor, GgufLimits limits) {
         this.cursor = cursor;
+        this.limits = limits;
     }
 
     static Parsed parse(GgufCursor cursor) throws GgufFormatException {
-        return new GgufParser(cursor).parse();
+        return parse(cursor, GgufLimits.DEFAULT);
+    }
+
+    static Parsed parse(GgufCursor cursor, GgufLimits limits) throws GgufFormatException {
+        return new GgufParser(cursor, limits).parse();
     }
 
     private Parsed parse() throws GgufFormatException {
@@ -52,13 +62,15 @@ final class GgufParser {
         }
         int version = readVersion();
         long tensorCount = cursor.count("header tensor_count", MIN_TENSOR_INFO_BYTES);
+        checkLimit(tensorCount, limits.maxTensors(), "header tensor_count");
         long kvCount = cursor.count("header metadata_kv_count", MIN_KV_BYTES);
+        checkLimit(kvCount, limits.maxMetadataEntries(), "header metadata_kv_count");
 
         Map<String, Object> metadata = new LinkedHashMap<>();
         Map<String, GgufValueType> types = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
-            String key = cursor.string("metadata key #" + i, Long.MAX_VALUE);
-            String field = "metadata '" + key + "'";
+            String key = readString("metadata key #" + i, limits.maxStringBytes());
+            String field = "metadata '" + printable(key) + "'";
             if (metadata.containsKey(key)) throw cursor.error(field, "duplicate key (entry #" + i + ")");
             GgufValueType type = valueType(cursor.u32(field + " type"), field + " type");
             types.put(key, type);
@@ -70,7 +82,7 @@ final class GgufParser {
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             GgufTensorInfo info = readTensorInfo(i, alignment);
-            if (!names.add(info.name())) throw cursor.error("tensor '" + info.name() + "'", "duplicate tensor name");
+            if (!names.add(info.name())) throw cursor.error("tensor '" + printable(info.name()) + "'", "duplicate tensor name");
             tensors.add(info);
         }
         long headerEnd = cursor.position();
@@ -110,9 +122,32 @@ final class GgufParser {
             case FLOAT32 -> (double) Float.intBitsToFloat(cursor.i32(field));
             case FLOAT64 -> Double.longBitsToDouble(cursor.i64(field));
             case BOOL -> readBool(field);
-            case STRING -> cursor.string(field, Long.MAX_VALUE);
+            case STRING -> readString(field, limits.maxStringBytes());
             case ARRAY -> readArray(field, depth + 1);
         };
+    }
+
+    /** A key or name as it may appear in an error message: control characters escaped, at most 80 characters. */
+    static String printable(String text) {
+        String shown = text.length() > 80 ? text.substring(0, 80) : text;
+        StringBuilder out = new StringBuilder();
+        shown.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        return text.length() > 80 ? out + "..." : out.toString();
+    }
+
+    private void checkLimit(long value, long limit, String field) throws GgufFormatException {
+        if (value > limit) throw cursor.error(field, value + " is out of range (allowed 0.." + limit + ")");
+    }
+
+    /** A string decoded now (keys, values, names), counted against the decoded-bytes budget. */
+    private String readString(String field, long maxBytes) throws GgufFormatException {
+        long length = cursor.stringLength(field, maxBytes);
+        decodedBytes += length;
+        if (decodedBytes > limits.maxDecodedBytes()) {
+            throw cursor.error(field, "strings in the header exceed " + limits.maxDecodedBytes() + " bytes in total (allowed 0.."
+                    + limits.maxDecodedBytes() + ")");
+        }
+        return cursor.utf8(length);
     }
 
     private boolean readBool(String field) throws GgufFormatException {
@@ -131,6 +166,13 @@ final class GgufParser {
             throw cursor.error(field + " array length", count + " is out of range (allowed 0.." + (Integer.MAX_VALUE - 8) + ")");
         }
         int length = (int) count;
+        if (elementType == GgufValueType.STRING || elementType == GgufValueType.ARRAY) {
+            indexedItems += length;
+            if (indexedItems > limits.maxIndexedItems()) {
+                throw cursor.error(field + " array length", length + " more strings or arrays exceed the limit of "
+                        + limits.maxIndexedItems() + " in all arrays together (allowed 0.." + limits.maxIndexedItems() + ")");
+            }
+        }
         return switch (elementType) {
             case STRING -> readStringArray(field, length);
             case ARRAY -> {
@@ -200,8 +242,8 @@ final class GgufParser {
     // ---------------------------------------------------------------- tensor table
 
     private GgufTensorInfo readTensorInfo(long index, long alignment) throws GgufFormatException {
-        String name = cursor.string("tensor #" + index + " name", MAX_TENSOR_NAME_BYTES);
-        String field = "tensor '" + name + "'";
+        String name = readString("tensor #" + index + " name", MAX_TENSOR_NAME_BYTES);
+        String field = "tensor '" + printable(name) + "'";
         if (name.isEmpty()) throw cursor.error("tensor #" + index + " name", "empty (allowed 1.." + MAX_TENSOR_NAME_BYTES + " bytes)");
         long dimensions = cursor.u32(field + " n_dims");
         if (dimensions < 1 || dimensions > MAX_DIMENSIONS) {
@@ -252,8 +294,9 @@ final class GgufParser {
         long dataSize = fileSize - dataOffset;
         for (GgufTensorInfo info : tensors) {
             if (info.byteSize() > dataSize || info.offset() > dataSize - info.byteSize()) {
-                throw cursor.error("tensor '" + info.name() + "' data", "bytes " + info.offset() + ".." + "+" + info.byteSize()
-                        + " of the data section lie outside it (allowed 0.." + dataSize + ", file truncated?)");
+                throw cursor.error("tensor '" + printable(info.name()) + "' data", info.byteSize() + " bytes at offset " + info.offset()
+                        + " lie outside the data section of " + dataSize + " bytes (allowed: offset + size <= " + dataSize
+                        + "; file truncated?)");
             }
         }
         List<GgufTensorInfo> byOffset = new ArrayList<>(tensors);
@@ -262,8 +305,8 @@ final class GgufParser {
             GgufTensorInfo previous = byOffset.get(i - 1);
             GgufTensorInfo current = byOffset.get(i);
             if (current.offset() < previous.offset() + previous.byteSize()) {
-                throw cursor.error("tensor '" + current.name() + "' offset", current.offset() + " overlaps tensor '"
-                        + previous.name() + "' (bytes " + previous.offset() + ".." + (previous.offset() + previous.byteSize()) + ")");
+                throw cursor.error("tensor '" + printable(current.name()) + "' offset", current.offset() + " overlaps tensor '"
+                        + printable(previous.name()) + "' (bytes " + previous.offset() + ".." + (previous.offset() + previous.byteSize()) + ")");
             }
         }
     }

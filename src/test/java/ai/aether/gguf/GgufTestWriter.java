@@ -10,14 +10,14 @@ import java.util.List;
  * Test-side GGUF writer, written from the format description (not from the reader): a
  * low-level builder that writes any field, valid or not, and {@link #file} for whole valid files.
  */
-final class GgufTestWriter {
+public final class GgufTestWriter {
 
     /** A metadata entry as written: {@code value} is a Long, Double, Boolean, String or GgufArray. */
-    record Entry(String key, GgufValueType type, Object value) {
+    public record Entry(String key, GgufValueType type, Object value) {
     }
 
     /** A tensor to write; its data is filled with a byte pattern derived from its index. */
-    record Tensor(String name, GgmlType type, long... shape) {
+    public record Tensor(String name, GgmlType type, long... shape) {
         long byteSize() {
             long elements = 1;
             for (long dimension : shape) elements *= dimension;
@@ -110,7 +110,7 @@ final class GgufTestWriter {
     }
 
     /** A whole valid file: tensors laid out in order, each at an aligned offset. */
-    static byte[] file(int version, List<Entry> metadata, List<Tensor> tensors) {
+    public static byte[] file(int version, List<Entry> metadata, List<Tensor> tensors) {
         long alignment = metadata.stream().filter(e -> e.key().equals("general.alignment"))
                 .map(e -> (Long) e.value()).findFirst().orElse(32L);
         GgufTestWriter writer = new GgufTestWriter().header(version, tensors.size(), metadata.size());

@@ -139,6 +139,42 @@ class GgufValidationTest {
     }
 
     @Test
+    void heapLimitsBoundWhatAFileMayAskFor() throws IOException {
+        GgufLimits tight = new GgufLimits(2, 1, 10, 20, 5);
+        Entry small = new Entry("a", GgufValueType.INT8, 1L);
+        assertContains(parseWith(tight, header(0, 3).entry(small).entry(small).entry(small).bytes()),
+                "metadata_kv_count: 3 is out of range (allowed 0..2)");
+        assertContains(parseWith(tight, header(2, 0).tensorInfo("a", new long[]{4}, 0, 0).tensorInfo("b", new long[]{4}, 0, 32).bytes()),
+                "tensor_count: 2 is out of range (allowed 0..1)");
+        assertContains(parseWith(tight, header(0, 1).entry(new Entry("k", GgufValueType.STRING, "eleven char")).bytes()),
+                "metadata 'k' length: 11 is out of range (allowed 0..10)");
+        assertContains(parseWith(tight, header(0, 2).entry(new Entry("k", GgufValueType.STRING, "ten chars!"))
+                .entry(new Entry("j", GgufValueType.STRING, "ten chars!")).bytes()), "exceed 20 bytes in total");
+        GgufArray six = new GgufArray(GgufValueType.STRING, List.of("a", "b", "c", "d", "e", "f"));
+        assertContains(parseWith(tight, header(0, 1).entry(new Entry("v", GgufValueType.ARRAY, six)).bytes()), "exceed the limit of 5");
+        GgufArray manyScalars = new GgufArray(GgufValueType.INT32, List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L));
+        assertDoesNotThrow(() -> GgufParser.parse(new GgufCursor(Path.of("limits.gguf"),
+                java.lang.foreign.MemorySegment.ofArray(header(0, 1).entry(new Entry("v", GgufValueType.ARRAY, manyScalars)).bytes())), tight),
+                "scalar arrays stay in the mapping and are not counted");
+    }
+
+    private static void assertContains(String message, String fragment) {
+        assertTrue(message.contains(fragment), () -> "'" + message + "' lacks '" + fragment + "'");
+    }
+
+    private static String parseWith(GgufLimits limits, byte[] bytes) {
+        var cursor = new GgufCursor(Path.of("limits.gguf"), java.lang.foreign.MemorySegment.ofArray(bytes));
+        return assertThrows(GgufFormatException.class, () -> GgufParser.parse(cursor, limits)).getMessage();
+    }
+
+    @Test
+    void keysInMessagesAreEscapedAndShortened() throws IOException {
+        String key = "evil\n\u001b[31m" + "k".repeat(200);
+        GgufFormatException error = rejects(header(0, 1).string(key).u32(99).bytes(), "unknown value type id 99");
+        assertTrue(error.getMessage().contains("metadata 'evil\\u000a\\u001b[31m" + "k".repeat(70) + "...' type"), error.getMessage());
+    }
+
+    @Test
     void errorsCarryFileAndField() throws IOException {
         GgufFormatException error = rejects(oneTensor("t", new long[]{}, GgmlType.F32.id(), 0, 64), "n_dims");
         assertEquals("tensor 't' n_dims", error.field());
