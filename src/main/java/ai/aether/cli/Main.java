@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 InspectCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

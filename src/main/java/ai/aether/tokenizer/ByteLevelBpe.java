@@ -46,12 +46,12 @@ final class ByteLevelBpe implements TextEncoder {
 
     @Override
     public void encode(String text, boolean afterSpecialOrStart, IntList out) {
-        List<String> words = preTokenizer.split(text);
+        List<String> words = preTokenizer.split(text); // spelt in byte-level characters
         LongMinHeap heap = new LongMinHeap();
         for (String word : words) {
             int[] ids = wordCache.get(word);
             if (ids == null) {
-                ids = encodeWord(ByteLevel.encode(word), heap);
+                ids = encodeWord(word, heap);
                 if (wordCache.size() >= WORD_CACHE_LIMIT) wordCache.clear();
                 wordCache.put(word, ids);
             }

@@ -90,14 +90,29 @@ public final class ChatTemplate {
                 .filter(error -> error.getSeverity() == TemplateError.ErrorType.FATAL).toList();
         if (!fatal.isEmpty()) {
             throw new IllegalArgumentException("chat template failed to render: "
-                    + fatal.stream().map(TemplateError::getMessage).collect(Collectors.joining("; ")));
+                    + fatal.stream().map(ChatTemplate::describe).collect(Collectors.joining("; ")));
         }
         return result.getOutput();
     }
 
+    /** The error's message, with the template's own message when it came from raise_exception. */
+    private static String describe(TemplateError error) {
+        for (Throwable cause = error.getException(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof TemplateRaisedException raised) return raised.getMessage();
+        }
+        return error.getMessage() + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : "");
+    }
+
+    /** What {@code raise_exception(message)} throws inside Jinjava. */
+    private static final class TemplateRaisedException extends RuntimeException {
+        TemplateRaisedException(String message) {
+            super(message);
+        }
+    }
+
     /** Called from templates as {@code raise_exception('...')}; fails the rendering with that message. */
     public static String raiseException(String message) {
-        throw new IllegalArgumentException(message);
+        throw new TemplateRaisedException("the template raised: " + message);
     }
 
     private static Jinjava createJinjava() {

@@ -21,34 +21,53 @@ import java.util.stream.Collectors;
  */
 public enum PreTokenizer {
     /** GPT-2, also MPT, OLMo, phi-2. */
-    GPT2("gpt-2", Regexes.GPT2),
+    GPT2("gpt-2", raw(Regexes.GPT2)),
     /** Llama 3: contractions case-insensitive, digits in groups of up to three. */
-    LLAMA3("llama-bpe", Regexes.LLAMA3),
+    LLAMA3("llama-bpe", raw(Regexes.LLAMA3)),
     /** StarCoder: every digit alone, then GPT-2. */
-    STARCODER("starcoder", "\\p{N}", Regexes.GPT2),
+    STARCODER("starcoder", raw("\\p{N}"), raw(Regexes.GPT2)),
     /** Refact: as StarCoder. */
-    REFACT("refact", "\\p{N}", Regexes.GPT2),
+    REFACT("refact", raw("\\p{N}"), raw(Regexes.GPT2)),
     /** SmolLM / SmolLM2: as StarCoder. */
-    SMOLLM("smollm", "\\p{N}", Regexes.GPT2),
+    SMOLLM("smollm", raw("\\p{N}"), raw(Regexes.GPT2)),
     /** Qwen2: Llama 3 with single digits. */
-    QWEN2("qwen2", Regexes.QWEN2),
+    QWEN2("qwen2", raw(Regexes.QWEN2)),
+    // The letter class is Unicode's cased letters; U+1F7D, U+1FBE, U+1FD3, U+1FDB, U+2126 and U+212A are
+    // escaped because normalisation (NFC) folds them into other code points and would break the ranges.
     DEEPSEEK_LLM("deepseek-llm",
-            "[\\r\\n]",
-            "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
-            "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
-            "\\s+$",
-            "[一-龥ࠀ-一가-퟿]+",
-            "\\p{N}+"),
+            raw("[\\r\\n]"),
+            raw("\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\u1f7dᾀ-ᾴᾶ-ᾼ\u1fbeῂ-ῄῆ-ῌῐ-\u1fd3ῖ-\u1fdbῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212a-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+"),
+            raw("\\s?[!-/:-~！-／：-～‘-‟　-。]+"),
+            raw("\\s+\\z"), // Oniguruma's $ is end of line; no newline is left in a fragment here
+            raw("[一-龥ࠀ-一가-퟿]+"),
+            raw("\\p{N}+")),
     DEEPSEEK_CODER("deepseek-coder",
-            "[\\r\\n]",
-            "\\s?\\p{L}+",
-            "\\s?\\p{P}+",
-            "[一-龥ࠀ-一가-퟿]+",
-            "\\p{N}"),
-    /** Falcon: punctuation runs (Unicode P plus ASCII symbols), GPT-2, then digit triples. */
-    FALCON("falcon", "[\\p{P}$+<=>^~|`]+", Regexes.GPT2, "[0-9][0-9][0-9]"),
-    /** llama.cpp's fallback for BPE models that declare {@code default}. */
-    DEFAULT("default", "[\\p{P}$+<=>^~|]+", Regexes.GPT2, "\\p{N}+", "[0-9][0-9][0-9]");
+            raw("[\\r\\n]"),
+            raw("\\s?\\p{L}+"),
+            raw("\\s?\\p{P}+"),
+            raw("[一-龥ࠀ-一가-퟿]+"),
+            raw("\\p{N}")),
+    /**
+     * Falcon: punctuation runs (Unicode P plus ASCII symbols), GPT-2, then digit runs and digit
+     * triples. Falcon's tokenizer.json splits digits after the byte-level step, so those two run on
+     * the byte spelling (where the bytes B2, B3, B9, BC-BE read as the numerals ², ³, ¹, ¼-¾); llama.cpp
+     * runs them on the text and leaves out the digit-run step.
+     */
+    FALCON("falcon", raw("[\\p{P}$+<=>^~|`]+"), raw(Regexes.GPT2), bytes("\\p{N}+"), bytes("[0-9][0-9][0-9]")),
+    /** llama.cpp's fallback for BPE models that declare {@code default} (no tokenizer.json exists for it). */
+    DEFAULT("default", raw("[\\p{P}$+<=>^~|]+"), raw(Regexes.GPT2), raw("\\p{N}+"), raw("[0-9][0-9][0-9]"));
+
+    /** One regex split, run on the text or on its byte-level spelling. */
+    private record Step(Pattern pattern, boolean onBytes) {
+    }
+
+    private static Step raw(String regex) {
+        return new Step(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), false);
+    }
+
+    private static Step bytes(String regex) {
+        return new Step(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), true);
+    }
 
     private static final class Regexes {
         static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -67,13 +86,11 @@ public enum PreTokenizer {
     };
 
     private final String ggufName;
-    private final Pattern[] splits;
+    private final Step[] steps;
 
-    PreTokenizer(String ggufName, String... regexes) {
+    PreTokenizer(String ggufName, Step... steps) {
         this.ggufName = ggufName;
-        this.splits = Arrays.stream(regexes)
-                .map(regex -> Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS))
-                .toArray(Pattern[]::new);
+        this.steps = steps;
     }
 
     /** The name this family has in {@code tokenizer.ggml.pre}. */
@@ -100,16 +117,25 @@ public enum PreTokenizer {
                 + known + ")");
     }
 
-    /** Splits {@code text} into the words BPE merges within; the words concatenate back to {@code text}. */
+    /**
+     * Splits {@code text} into the words BPE merges within, each spelt in byte-level characters
+     * (GPT-2's byte-to-unicode map); together they spell the UTF-8 bytes of {@code text}.
+     */
     public List<String> split(String text) {
         List<String> fragments = new ArrayList<>();
         if (text.isEmpty()) return fragments;
         fragments.add(text);
-        for (Pattern pattern : splits) {
+        boolean spelled = false;
+        for (Step step : steps) {
+            if (step.onBytes() && !spelled) {
+                fragments.replaceAll(ByteLevel::encode);
+                spelled = true;
+            }
             List<String> next = new ArrayList<>(fragments.size() * 2);
-            for (String fragment : fragments) splitIsolated(pattern, fragment, next);
+            for (String fragment : fragments) splitIsolated(step.pattern(), fragment, next);
             fragments = next;
         }
+        if (!spelled) fragments.replaceAll(ByteLevel::encode);
         return fragments;
     }
 

@@ -1,5 +1,8 @@
 package ai.aether.tokenizer;
 
+import ai.aether.gguf.GgufFile;
+import ai.aether.gguf.GgufFormatException;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,10 +15,20 @@ import java.util.Set;
 /**
  * A model's tokenizer: text to token ids and back, built from a {@link Vocabulary}.
  * <pre>{@code
- * Tokenizer tokenizer = Tokenizer.create(Vocabulary.fromGguf(gguf));   // SmolLM2-135M-Instruct
+ * Tokenizer tokenizer = Tokenizer.fromGguf(gguf);                      // SmolLM2-135M-Instruct
  * int[] ids = tokenizer.encode("Hello world", true, false);           // [19556, 905]
  * String text = tokenizer.decode(ids);                                 // "Hello world"
  * }</pre>
+ * Behaviour follows llama.cpp where it and HF transformers differ:
+ * <ul>
+ *   <li>SentencePiece adds its space prefix to text at the start and after every special token
+ *       (as sentencepiece and HF's {@code Prepend} normalizer do), also when the text already starts
+ *       with a space; HF's Llama {@code Metaspace} leaves such text alone.</li>
+ *   <li>User-defined tokens are always matched as one token; control tokens only with
+ *       {@code parseSpecial} (HF matches every added token unless told otherwise).</li>
+ *   <li>Per-token lstrip/rstrip flags are not in GGUF files and are not applied.</li>
+ *   <li>Decoding returns the exact bytes: no {@code clean_up_tokenization_spaces}.</li>
+ * </ul>
  * Safe for concurrent use.
  */
 public final class Tokenizer {
@@ -73,6 +86,11 @@ public final class Tokenizer {
      */
     public static Tokenizer create(Vocabulary vocabulary) {
         return new Tokenizer(vocabulary);
+    }
+
+    /** The tokenizer a GGUF file describes (works on vocab-only files). */
+    public static Tokenizer fromGguf(GgufFile gguf) throws GgufFormatException {
+        return new Tokenizer(Vocabulary.fromGguf(gguf));
     }
 
     public Vocabulary vocabulary() {

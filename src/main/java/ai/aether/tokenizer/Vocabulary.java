@@ -1,6 +1,10 @@
 package ai.aether.tokenizer;
 
+import ai.aether.gguf.GgufFile;
+import ai.aether.gguf.GgufFormatException;
+
 import java.util.Arrays;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -65,6 +69,49 @@ public record Vocabulary(String model, String preTokenizer, String[] tokens, flo
         if (id < -1 || id >= vocabSize) {
             throw new IllegalArgumentException(key + " = " + id + " is outside the vocabulary [0, " + vocabSize + ")");
         }
+    }
+
+    /** Pre-tokenizer names for which llama.cpp adds BOS when the file does not say. */
+    private static final Set<String> BOS_BY_DEFAULT_PRE = Set.of("llama3", "llama-v3", "llama-bpe", "falcon3", "tekken", "chameleon");
+
+    /**
+     * Reads the tokenizer metadata of a GGUF file. Defaults for absent keys follow llama.cpp:
+     * SentencePiece adds BOS and a space prefix, byte-level BPE adds neither (Llama 3 adds BOS);
+     * special ids outside the vocabulary (such as 4294967295 for "none") read as absent.
+     *
+     * @throws GgufFormatException when a tokenizer key is missing or has the wrong type
+     * @throws IllegalArgumentException when the values are inconsistent (array lengths, unknown model)
+     */
+    public static Vocabulary fromGguf(GgufFile gguf) throws GgufFormatException {
+        String model = gguf.getString("tokenizer.ggml.model");
+        String pre = gguf.findString("tokenizer.ggml.pre").orElse("default");
+        String[] tokens = gguf.getStringArray("tokenizer.ggml.tokens");
+        float[] scores = gguf.findFloatArray("tokenizer.ggml.scores").orElse(null);
+        int[] types = gguf.findIntArray("tokenizer.ggml.token_type").orElse(null);
+        String[] merges = gguf.findStringArray("tokenizer.ggml.merges").orElse(null);
+        if (model.equals(MODEL_BYTE_LEVEL_BPE) && merges == null) {
+            throw new GgufFormatException(gguf.path(), "metadata 'tokenizer.ggml.merges'", "missing (tokenizer.ggml.model 'gpt2' needs merges)");
+        }
+        boolean sentencePiece = model.equals(MODEL_SENTENCEPIECE);
+        boolean addBos = gguf.findBoolean("tokenizer.ggml.add_bos_token").orElse(sentencePiece || BOS_BY_DEFAULT_PRE.contains(pre));
+        boolean addEos = gguf.findBoolean("tokenizer.ggml.add_eos_token").orElse(false);
+        boolean addSpacePrefix = gguf.findBoolean("tokenizer.ggml.add_space_prefix").orElse(sentencePiece);
+        int bos = optionalId(gguf, "tokenizer.ggml.bos_token_id", tokens.length);
+        int eos = optionalId(gguf, "tokenizer.ggml.eos_token_id", tokens.length);
+        try {
+            return new Vocabulary(model, pre, tokens, scores, types, merges, bos, eos,
+                    optionalId(gguf, "tokenizer.ggml.unknown_token_id", tokens.length),
+                    optionalId(gguf, "tokenizer.ggml.padding_token_id", tokens.length),
+                    addBos && bos >= 0, addEos && eos >= 0, addSpacePrefix,
+                    gguf.findString("tokenizer.chat_template"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(gguf.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int optionalId(GgufFile gguf, String key, int vocabSize) throws GgufFormatException {
+        long id = gguf.findLong(key).orElse(-1);
+        return id >= 0 && id < vocabSize ? (int) id : -1;
     }
 
     public int size() {
