@@ -73,7 +73,7 @@ public final class AetherAttention {
             if (!Float.isFinite(queries[i])) throw new IllegalArgumentException("queries[" + i + "] is " + queries[i] + "; queries must be finite");
         }
         long t0 = System.nanoTime();
-        select(layer, sequences, queries, stats);
+        selectInto(layer, sequences, queries, stats);
         long t1 = System.nanoTime();
         backend.plan(plan, pool.blocks());
         backend.decode(pool.blocks(), plan, queries, out);
@@ -88,7 +88,18 @@ public final class AetherAttention {
     /** The plan of the last decode call (kept blocks per list), for inspection. */
     public DecodePlan lastPlan() { return plan; }
 
-    private void select(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
+    /**
+     * Radar and selection alone (what {@link #decode} does before attending): fills and returns the
+     * plan, without planning or running the attention. For benchmarks and for inspecting choices.
+     */
+    public DecodePlan select(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
+        if (sequences == null || sequences.length == 0) throw new IllegalArgumentException("selection needs at least one sequence");
+        checkShapes(sequences[0].pool(), sequences, layer);
+        selectInto(layer, sequences, queries, stats);
+        return plan;
+    }
+
+    private void selectInto(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
         int batch = sequences.length;
         boolean perQueryHead = config.gqaPolicy() == GqaPolicy.PER_QUERY_HEAD;
         if (plan == null || plan.batch() != batch) plan = new DecodePlan(batch, queryHeads, kvHeads, headDim, perQueryHead);

@@ -13,6 +13,9 @@ import ai.aether.kernels.attention.KvDtype;
  * SequenceKvCache cache = pool.newSequence(layers, kvHeads);
  * cache.append(layer, keys, values, tokens);     // keys, values: [tokens][kvHeads][headDim]
  * }</pre>
+ *
+ * <p>Threads: calls on caches that share a pool (appends, attention) must not overlap, because
+ * block allocation may grow the shared arrays; each call parallelises internally.
  */
 public final class AetherKvPool {
 

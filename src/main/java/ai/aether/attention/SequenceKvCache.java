@@ -2,6 +2,7 @@ package ai.aether.attention;
 
 import ai.aether.kernels.Parallel;
 import ai.aether.kernels.attention.KvBlockPool;
+import ai.aether.kernels.attention.KvDtype;
 
 import java.util.Arrays;
 
@@ -11,6 +12,8 @@ import java.util.Arrays;
  * its metadata is computed from the stored keys and is final from then on.
  */
 public final class SequenceKvCache {
+
+    private static final float FP16_MAX = 65504f;
 
     private final AetherKvPool pool;
     private final int layers;
@@ -70,9 +73,10 @@ public final class SequenceKvCache {
             throw new IllegalArgumentException("values must hold [tokens=" + tokens + "][kvHeads=" + kvHeads + "][headDim=" + dim + "] = "
                     + expected + " floats, got " + (values == null ? "null" : values.length));
         }
+        float limit = pool.dtype() == KvDtype.FP16 ? FP16_MAX : Float.MAX_VALUE;
         for (int i = 0; i < expected; i++) {
-            if (!Float.isFinite(keys[i])) throw new IllegalArgumentException("keys[" + i + "] is " + keys[i] + " (layer " + layer + "); keys must be finite");
-            if (!Float.isFinite(values[i])) throw new IllegalArgumentException("values[" + i + "] is " + values[i] + " (layer " + layer + "); values must be finite");
+            if (!(Math.abs(keys[i]) <= limit)) throw new IllegalArgumentException(outOfRange("keys", i, keys[i], layer));
+            if (!(Math.abs(values[i]) <= limit)) throw new IllegalArgumentException(outOfRange("values", i, values[i], layer));
         }
         int blockSize = pool.blockSize();
         int start = length[layer], end = start + tokens;
@@ -101,6 +105,11 @@ public final class SequenceKvCache {
             }
         });
         length[layer] = end;
+    }
+
+    private String outOfRange(String name, int index, float value, int layer) {
+        return name + "[" + index + "] is " + value + " (layer " + layer + "); " + name + " must be finite"
+                + (pool.dtype() == KvDtype.FP16 ? " and within the FP16 range [-65504, 65504] (use BF16 or FP32 KV for larger values)" : "");
     }
 
     /**

@@ -119,6 +119,15 @@ class DenseSparseAttentionTest {
     }
 
     @Test
+    void fp16WithQueriesTooLargeForThePrescaledPath() {
+        Case c = Case.random(17, 1, 4, 2, 300, 32, 64);
+        for (int i = 0; i < c.query.length; i += 7) c.query[i] *= 1e5f;  // |q| * 2^112 would overflow fp32
+        Tensor out = AetherKernels.denseAttention(c.queryTensor(), c.keyTensor(), c.valueTensor(), KvDtype.FP16);
+        double err = maxError(c, out, Reference.rounded(c.keys, KvDtype.FP16), Reference.rounded(c.values, KvDtype.FP16), null);
+        assertTrue(err < 1e-5, "relative error " + err);
+    }
+
+    @Test
     void fewHeadsAreSplitOverBlocksAndMerged() {
         Parallel.setThreads(2);
         Case c = Case.random(13, 1, 3, 1, 4000, 64, 64);

@@ -1,6 +1,9 @@
 package ai.aether.kernels.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,30 +17,42 @@ final class BlockAttentionKernel {
 
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
+    private static final VectorSpecies<Short> HALF_SPECIES = VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, SPECIES.vectorShape());
+
+    /** Storage modes of {@link #load}. */
+    private static final int MODE_FP32 = 0, MODE_FP16 = 1, MODE_BF16 = 2, MODE_FP16_RAW = 3;
+    /** An fp16 code shifted into fp32 position reads as the fp16 value times 2^-112. */
+    static final float FP16_RAW_SCALE = 0x1p112f;
+    /** Largest |query element| that stays finite when pre-multiplied by {@link #FP16_RAW_SCALE}. */
+    static final float FP16_RAW_QUERY_LIMIT = Float.MAX_VALUE / 0x1p113f;
 
     private BlockAttentionKernel() {}
 
     /** Per-thread scratch, sized for the pool and the largest tile. */
     static final class Scratch {
-        final float[] keyTile;    // [headDim][keyStride]
-        final float[] valueTile;  // [blockSize][valueStride]
         final float[] logits;     // [rows][keyStride], probabilities after the softmax step
         final float[] queryRows;  // [rows][headDim], pre-scaled
         final int[] validTokens;  // [rows]
+        final int[] rowOffsets;   // [rows] where each query row starts in the caller's array
         final int rows;
+        /**
+         * True when queryRows were pre-multiplied by {@link #FP16_RAW_SCALE} (FP16 pools): keys and
+         * values are then read without their per-element rescale, which moves to the query and to
+         * the probabilities (one multiply per row instead of one per element).
+         */
+        boolean rawHalf;
 
         Scratch(KvBlockPool pool, int rows) {
             this.rows = rows;
-            keyTile = new float[pool.keyElements()];
-            valueTile = new float[pool.valueElements()];
             logits = new float[rows * pool.keyStride()];
             queryRows = new float[rows * pool.headDim()];
             validTokens = new int[rows];
+            rowOffsets = new int[rows];
         }
 
         boolean fits(KvBlockPool pool, int neededRows) {
-            return rows >= neededRows && keyTile.length == pool.keyElements() && valueTile.length == pool.valueElements()
-                    && queryRows.length == rows * pool.headDim() && logits.length == rows * pool.keyStride();
+            return rows >= neededRows && queryRows.length == rows * pool.headDim() && logits.length == rows * pool.keyStride();
         }
     }
 
@@ -50,6 +65,29 @@ final class BlockAttentionKernel {
             SCRATCH.set(s);
         }
         return s;
+    }
+
+    /**
+     * Copies {@code rows} query rows into {@code s.queryRows}, times 1/sqrt(headDim), and for FP16
+     * pools also times 2^112 when that stays finite (then {@code s.rawHalf} is set).
+     *
+     * @param rowOffsets {@code [rows]} offset of each row in {@code queries}
+     */
+    static void loadQueries(KvBlockPool pool, Scratch s, float[] queries, int[] rowOffsets, int rows) {
+        int headDim = pool.headDim();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float largest = 0;
+        for (int r = 0; r < rows; r++) {
+            for (int d = 0; d < headDim; d++) {
+                float q = queries[rowOffsets[r] + d] * scale;
+                s.queryRows[r * headDim + d] = q;
+                largest = Math.max(largest, Math.abs(q));
+            }
+        }
+        s.rawHalf = pool.dtype() == KvDtype.FP16 && largest <= FP16_RAW_QUERY_LIMIT;
+        if (s.rawHalf) {
+            for (int i = 0; i < rows * headDim; i++) s.queryRows[i] *= FP16_RAW_SCALE;
+        }
     }
 
     /** Resets the online-softmax state of {@code rows} rows. */
@@ -79,25 +117,49 @@ final class BlockAttentionKernel {
             maxValid = Math.max(maxValid, s.validTokens[r]);
         }
         if (maxValid == 0) return;
-        float[] keys = pool.keysAsFloat(blockId, s.keyTile);
+        int mode = switch (pool.dtype()) {
+            case FP32 -> MODE_FP32;
+            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
+            case BF16 -> MODE_BF16;
+        };
+        float[] keysF32 = pool.keysF32(blockId);
+        short[] keysHalf = pool.keysHalf(blockId);
         float[] logits = s.logits;
         int tokenChunks = roundUp(maxValid, LANES);
         for (int r = 0; r < rows; r += 4) {
-            logitsFourRows(keys, keyStride, headDim, s.queryRows, r, Math.min(4, rows - r), tokenChunks, logits);
+            logitsFourRows(keysF32, keysHalf, mode, keyStride, headDim, s.queryRows, r, Math.min(4, rows - r), tokenChunks, logits);
         }
         boolean anyValid = false;
         for (int r = 0; r < rows; r++) {
-            anyValid |= softmaxStep(logits, r * keyStride, s.validTokens[r], keyStride, max, maxOffset + r,
+            anyValid |= softmaxStep(logits, r * keyStride, s.validTokens[r], keyStride, mode == MODE_FP16_RAW ? FP16_RAW_SCALE : 1f,
+                    max, maxOffset + r,
                     sum, sumOffset + r, acc, accOffset + r * valueStride, valueStride);
         }
         if (!anyValid) return;
-        float[] values = pool.valuesAsFloat(blockId, s.valueTile);
+        float[] valuesF32 = pool.valuesF32(blockId);
+        short[] valuesHalf = pool.valuesHalf(blockId);
         for (int r = 0; r < rows; r += 4) {
             int group = Math.min(4, rows - r);
             int tokens = 0;
             for (int i = 0; i < group; i++) tokens = Math.max(tokens, s.validTokens[r + i]);
-            accumulateFourRows(values, valueStride, logits, keyStride, r, group, tokens, acc, accOffset);
+            accumulateFourRows(valuesF32, valuesHalf, mode, valueStride, logits, keyStride, r, group, tokens, acc, accOffset);
         }
+    }
+
+    /**
+     * LANES stored elements from {@code index} as fp32. FP16 is widened in registers: the sign-
+     * extended code shifted left by 13, masked to sign + exponent + mantissa, is an fp32 whose
+     * value times 2^112 is the fp16 value (exact, subnormals included; stored values are finite).
+     * BF16 is the upper half of an fp32. MODE_FP16_RAW skips the 2^112 (see {@link Scratch#rawHalf}).
+     */
+    private static FloatVector load(float[] f32, short[] half, int mode, int index) {
+        if (mode == MODE_FP32) return FloatVector.fromArray(SPECIES, f32, index);
+        IntVector bits = (IntVector) ShortVector.fromArray(HALF_SPECIES, half, index).convertShape(VectorOperators.S2I, INT_SPECIES, 0);
+        if (mode == MODE_FP16) {
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(FP16_RAW_SCALE);
+        }
+        if (mode == MODE_FP16_RAW) return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     private static int roundUp(int n, int multiple) {
@@ -105,38 +167,65 @@ final class BlockAttentionKernel {
     }
 
     /**
-     * logits[row][t] = q_row . k_t for up to four rows at once: one load of each transposed key
-     * chunk feeds four FMAs. A missing 4th (3rd, 2nd) row repeats the last real row, whose
-     * duplicate stores write the same numbers.
+     * logits[row][t] = q_row . k_t for up to four rows at once. The key block is walked row by row
+     * (one transposed key row = one channel d for 4 x LANES tokens), so it streams sequentially,
+     * and 16 independent accumulators (4 rows x 4 token chunks) keep both FMA ports busy. A
+     * missing 4th (3rd, 2nd) row repeats the last real row, whose duplicate stores write the same
+     * numbers.
      */
-    private static void logitsFourRows(float[] keys, int keyStride, int headDim, float[] queryRows, int firstRow,
+    private static void logitsFourRows(float[] keys, short[] keysHalf, int mode, int keyStride, int headDim, float[] queryRows, int firstRow,
                                        int group, int tokenChunks, float[] logits) {
-        int q0 = firstRow * headDim;
-        int q1 = (firstRow + Math.min(1, group - 1)) * headDim;
-        int q2 = (firstRow + Math.min(2, group - 1)) * headDim;
-        int q3 = (firstRow + Math.min(3, group - 1)) * headDim;
-        for (int c = 0; c < tokenChunks; c += LANES) {
+        int r0 = firstRow, r1 = firstRow + Math.min(1, group - 1), r2 = firstRow + Math.min(2, group - 1), r3 = firstRow + Math.min(3, group - 1);
+        int q0 = r0 * headDim, q1 = r1 * headDim, q2 = r2 * headDim, q3 = r3 * headDim;
+        int l0 = r0 * keyStride, l1 = r1 * keyStride, l2 = r2 * keyStride, l3 = r3 * keyStride;
+        int c = 0;
+        for (; c + 4 * LANES <= tokenChunks; c += 4 * LANES) {
+            FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int d = 0; d < headDim; d++) {
+                int row = d * keyStride + c;
+                FloatVector k0 = load(keys, keysHalf, mode, row);
+                FloatVector k1 = load(keys, keysHalf, mode, row + LANES);
+                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES);
+                FloatVector k3 = load(keys, keysHalf, mode, row + 3 * LANES);
+                FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
+                a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
+                a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                b = FloatVector.broadcast(SPECIES, queryRows[q2 + d]);
+                a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+                b = FloatVector.broadcast(SPECIES, queryRows[q3 + d]);
+                a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+            }
+            a00.intoArray(logits, l0 + c); a01.intoArray(logits, l0 + c + LANES); a02.intoArray(logits, l0 + c + 2 * LANES); a03.intoArray(logits, l0 + c + 3 * LANES);
+            a10.intoArray(logits, l1 + c); a11.intoArray(logits, l1 + c + LANES); a12.intoArray(logits, l1 + c + 2 * LANES); a13.intoArray(logits, l1 + c + 3 * LANES);
+            a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES); a22.intoArray(logits, l2 + c + 2 * LANES); a23.intoArray(logits, l2 + c + 3 * LANES);
+            a30.intoArray(logits, l3 + c); a31.intoArray(logits, l3 + c + LANES); a32.intoArray(logits, l3 + c + 2 * LANES); a33.intoArray(logits, l3 + c + 3 * LANES);
+        }
+        for (; c < tokenChunks; c += LANES) {  // fewer than 4 chunks left
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < headDim; d++) {
-                FloatVector k = FloatVector.fromArray(SPECIES, keys, d * keyStride + c);
+                FloatVector k = load(keys, keysHalf, mode, d * keyStride + c);
                 a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
                 a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
                 a3 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q3 + d]), a3);
             }
-            a0.intoArray(logits, (q0 / headDim) * keyStride + c);
-            a1.intoArray(logits, (q1 / headDim) * keyStride + c);
-            a2.intoArray(logits, (q2 / headDim) * keyStride + c);
-            a3.intoArray(logits, (q3 / headDim) * keyStride + c);
+            a0.intoArray(logits, l0 + c);
+            a1.intoArray(logits, l1 + c);
+            a2.intoArray(logits, l2 + c);
+            a3.intoArray(logits, l3 + c);
         }
     }
 
     /**
-     * Online-softmax update of one row: turns its logits into exp(logit - newMax) in place
-     * (zero past {@code valid}), rescales the running sum and accumulator. Returns false when
+     * Online-softmax update of one row: turns its logits into storeScale * exp(logit - newMax) in
+     * place (zero past {@code valid}), rescales the running sum and accumulator. Returns false when
      * the row sees no token of this block.
      */
-    private static boolean softmaxStep(float[] logits, int offset, int valid, int keyStride, float[] max, int maxIndex,
+    private static boolean softmaxStep(float[] logits, int offset, int valid, int keyStride, float storeScale, float[] max, int maxIndex,
                                        float[] sum, int sumIndex, float[] acc, int accOffset, int valueStride) {
         if (valid == 0) {
             java.util.Arrays.fill(logits, offset, offset + keyStride, 0f);
@@ -152,7 +241,7 @@ final class BlockAttentionKernel {
         FloatVector sumV = FloatVector.zero(SPECIES);
         for (int t = 0; t < chunks; t += LANES) {
             FloatVector p = FloatVector.fromArray(SPECIES, logits, offset + t).sub(newMax).lanewise(VectorOperators.EXP);
-            p.intoArray(logits, offset + t);
+            p.mul(storeScale).intoArray(logits, offset + t);
             sumV = sumV.add(p);
         }
         for (int t = chunks; t < keyStride; t++) logits[offset + t] = 0f;
@@ -169,27 +258,60 @@ final class BlockAttentionKernel {
         return true;
     }
 
-    /** acc[row] += sum_t p[row][t] * v_t for up to four rows: each value chunk is loaded once per group. */
-    private static void accumulateFourRows(float[] values, int valueStride, float[] probabilities, int keyStride,
+    /**
+     * acc[row] += sum_t p[row][t] * v_t for up to four rows: each value chunk is loaded once per
+     * group, and four value chunks at a time give 16 independent accumulators.
+     */
+    private static void accumulateFourRows(float[] values, short[] valuesHalf, int mode, int valueStride, float[] probabilities, int keyStride,
                                            int firstRow, int group, int tokens, float[] acc, int accOffset) {
         int r0 = firstRow, r1 = firstRow + Math.min(1, group - 1), r2 = firstRow + Math.min(2, group - 1), r3 = firstRow + Math.min(3, group - 1);
         int p0 = r0 * keyStride, p1 = r1 * keyStride, p2 = r2 * keyStride, p3 = r3 * keyStride;
-        for (int c = 0; c < valueStride; c += LANES) {
-            int o0 = accOffset + r0 * valueStride + c, o1 = accOffset + r1 * valueStride + c;
-            int o2 = accOffset + r2 * valueStride + c, o3 = accOffset + r3 * valueStride + c;
-            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0), a1 = FloatVector.fromArray(SPECIES, acc, o1);
-            FloatVector a2 = FloatVector.fromArray(SPECIES, acc, o2), a3 = FloatVector.fromArray(SPECIES, acc, o3);
+        int o0 = accOffset + r0 * valueStride, o1 = accOffset + r1 * valueStride;
+        int o2 = accOffset + r2 * valueStride, o3 = accOffset + r3 * valueStride;
+        int c = 0;
+        for (; c + 4 * LANES <= valueStride; c += 4 * LANES) {
+            FloatVector a00 = FloatVector.fromArray(SPECIES, acc, o0 + c), a01 = FloatVector.fromArray(SPECIES, acc, o0 + c + LANES);
+            FloatVector a02 = FloatVector.fromArray(SPECIES, acc, o0 + c + 2 * LANES), a03 = FloatVector.fromArray(SPECIES, acc, o0 + c + 3 * LANES);
+            FloatVector a10 = FloatVector.fromArray(SPECIES, acc, o1 + c), a11 = FloatVector.fromArray(SPECIES, acc, o1 + c + LANES);
+            FloatVector a12 = FloatVector.fromArray(SPECIES, acc, o1 + c + 2 * LANES), a13 = FloatVector.fromArray(SPECIES, acc, o1 + c + 3 * LANES);
+            FloatVector a20 = FloatVector.fromArray(SPECIES, acc, o2 + c), a21 = FloatVector.fromArray(SPECIES, acc, o2 + c + LANES);
+            FloatVector a22 = FloatVector.fromArray(SPECIES, acc, o2 + c + 2 * LANES), a23 = FloatVector.fromArray(SPECIES, acc, o2 + c + 3 * LANES);
+            FloatVector a30 = FloatVector.fromArray(SPECIES, acc, o3 + c), a31 = FloatVector.fromArray(SPECIES, acc, o3 + c + LANES);
+            FloatVector a32 = FloatVector.fromArray(SPECIES, acc, o3 + c + 2 * LANES), a33 = FloatVector.fromArray(SPECIES, acc, o3 + c + 3 * LANES);
             for (int t = 0; t < tokens; t++) {
-                FloatVector v = FloatVector.fromArray(SPECIES, values, t * valueStride + c);
+                int row = t * valueStride + c;
+                FloatVector v0 = load(values, valuesHalf, mode, row);
+                FloatVector v1 = load(values, valuesHalf, mode, row + LANES);
+                FloatVector v2 = load(values, valuesHalf, mode, row + 2 * LANES);
+                FloatVector v3 = load(values, valuesHalf, mode, row + 3 * LANES);
+                FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p0 + t]);
+                a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
+                b = FloatVector.broadcast(SPECIES, probabilities[p1 + t]);
+                a10 = v0.fma(b, a10); a11 = v1.fma(b, a11); a12 = v2.fma(b, a12); a13 = v3.fma(b, a13);
+                b = FloatVector.broadcast(SPECIES, probabilities[p2 + t]);
+                a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
+                b = FloatVector.broadcast(SPECIES, probabilities[p3 + t]);
+                a30 = v0.fma(b, a30); a31 = v1.fma(b, a31); a32 = v2.fma(b, a32); a33 = v3.fma(b, a33);
+            }
+            a00.intoArray(acc, o0 + c); a01.intoArray(acc, o0 + c + LANES); a02.intoArray(acc, o0 + c + 2 * LANES); a03.intoArray(acc, o0 + c + 3 * LANES);
+            a10.intoArray(acc, o1 + c); a11.intoArray(acc, o1 + c + LANES); a12.intoArray(acc, o1 + c + 2 * LANES); a13.intoArray(acc, o1 + c + 3 * LANES);
+            a20.intoArray(acc, o2 + c); a21.intoArray(acc, o2 + c + LANES); a22.intoArray(acc, o2 + c + 2 * LANES); a23.intoArray(acc, o2 + c + 3 * LANES);
+            a30.intoArray(acc, o3 + c); a31.intoArray(acc, o3 + c + LANES); a32.intoArray(acc, o3 + c + 2 * LANES); a33.intoArray(acc, o3 + c + 3 * LANES);
+        }
+        for (; c < valueStride; c += LANES) {  // fewer than 4 chunks left
+            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c);
+            FloatVector a2 = FloatVector.fromArray(SPECIES, acc, o2 + c), a3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
+            for (int t = 0; t < tokens; t++) {
+                FloatVector v = load(values, valuesHalf, mode, t * valueStride + c);
                 a0 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p0 + t]), a0);
                 a1 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p1 + t]), a1);
                 a2 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p2 + t]), a2);
                 a3 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p3 + t]), a3);
             }
-            a0.intoArray(acc, o0);
-            a1.intoArray(acc, o1);
-            a2.intoArray(acc, o2);
-            a3.intoArray(acc, o3);
+            a0.intoArray(acc, o0 + c);
+            a1.intoArray(acc, o1 + c);
+            a2.intoArray(acc, o2 + c);
+            a3.intoArray(acc, o3 + c);
         }
     }
 }

@@ -4,9 +4,9 @@ import ai.aether.kernels.Parallel;
 
 /**
  * Vector API CPU implementation of {@link AttentionBackend}. Decode work is split into units of
- * (list, run of kept blocks): one unit per list when there are enough lists to keep every
- * thread busy, otherwise each list is split over blocks and the partial softmax states are
- * merged with a log-sum-exp (flash-decoding), so two threads stay busy even with 3 KV heads.
+ * (list, run of kept blocks) of about equal size, about eight per thread; a list split over
+ * several units has its partial softmax states merged with a log-sum-exp (flash-decoding), so
+ * two threads stay busy even with 3 KV heads or uneven selections.
  */
 public final class CpuAttentionBackend implements AttentionBackend {
 
@@ -37,13 +37,14 @@ public final class CpuAttentionBackend implements AttentionBackend {
             }
             totalKept += plan.keptCount[l];
         }
+        // Units of about equal block counts, ~8 per thread, so contiguous chunks of units balance
+        // even when lists keep different numbers of blocks or there are fewer lists than threads.
         int threads = Parallel.threads();
-        int targetUnits = threads == 1 || lists >= 2 * threads ? lists : 4 * threads;
+        long unitBlocks = threads == 1 ? Long.MAX_VALUE : Math.max(1, (totalKept + 8L * threads - 1) / (8L * threads));
         int units = 0;
         int[] splits = new int[lists];
         for (int l = 0; l < lists; l++) {
-            long wanted = targetUnits == lists ? 1 : (plan.keptCount[l] * (long) targetUnits + totalKept - 1) / totalKept;
-            splits[l] = (int) Math.max(1, Math.min(plan.keptCount[l], wanted));
+            splits[l] = (int) Math.max(1, Math.min(plan.keptCount[l], (plan.keptCount[l] + unitBlocks - 1) / unitBlocks));
             units += splits[l];
         }
         if (plan.unitList.length < units) {
@@ -94,11 +95,8 @@ public final class CpuAttentionBackend implements AttentionBackend {
         int rows = plan.rowsPerList, headDim = plan.headDim, blockSize = pool.blockSize();
         int firstHead = listInSequence * rows;
         BlockAttentionKernel.Scratch s = BlockAttentionKernel.scratch(pool, rows);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int r = 0; r < rows; r++) {
-            int src = (b * plan.queryHeads + firstHead + r) * headDim;
-            for (int d = 0; d < headDim; d++) s.queryRows[r * headDim + d] = queries[src + d] * scale;
-        }
+        for (int r = 0; r < rows; r++) s.rowOffsets[r] = (b * plan.queryHeads + firstHead + r) * headDim;
+        BlockAttentionKernel.loadQueries(pool, s, queries, s.rowOffsets, rows);
         int valueStride = pool.valueStride();
         BlockAttentionKernel.initState(plan.unitMax, unit * rows, plan.unitSum, unit * rows, plan.unitAcc,
                 unit * rows * valueStride, rows, valueStride);
@@ -192,16 +190,14 @@ public final class CpuAttentionBackend implements AttentionBackend {
         int[] rowLimit = new int[rows];
         float[] max = new float[rows], sum = new float[rows];
         float[] acc = new float[rows * valueStride];  // [rows][valueStride]
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] queries = request.queries();
         for (int i = fromToken; i < toToken; i++) {
             for (int j = 0; j < group; j++) {
                 int r = (i - fromToken) * group + j;
-                int src = (i * queryHeads + kvHead * group + j) * headDim;
-                for (int d = 0; d < headDim; d++) s.queryRows[r * headDim + d] = queries[src + d] * scale;
+                s.rowOffsets[r] = (i * queryHeads + kvHead * group + j) * headDim;
                 rowLimit[r] = request.firstPosition() + i;
             }
         }
+        BlockAttentionKernel.loadQueries(pool, s, request.queries(), s.rowOffsets, rows);
         BlockAttentionKernel.initState(max, 0, sum, 0, acc, 0, rows, valueStride);
         int end = request.firstPosition() + toToken;
         int[] table = request.blockTable()[kvHead];

@@ -157,39 +157,15 @@ public final class KvBlockPool {
         }
     }
 
-    // ---- kernel access: fp32 views of a block, widened into scratch when stored as 16 bit ----
+    // ---- kernel access: the stored arrays ----
 
-    /**
-     * Transposed keys of a block as fp32, {@code [headDim][keyStride]}: the stored array itself
-     * for FP32, else {@code scratch} filled by widening (a plain loop C2 vectorises).
-     */
-    float[] keysAsFloat(int blockId, float[] scratch) {
-        return switch (dtype) {
-            case FP32 -> keysF32[blockId];
-            case FP16 -> widenFp16(keysHalf[blockId], scratch);
-            case BF16 -> widenBf16(keysHalf[blockId], scratch);
-        };
-    }
+    /** Stored transposed keys of a FP32 pool, {@code [headDim][keyStride]} (null for 16-bit pools). */
+    float[] keysF32(int blockId) { return keysF32[blockId]; }
+    /** Stored values of a FP32 pool, {@code [blockSize][valueStride]}. */
+    float[] valuesF32(int blockId) { return valuesF32[blockId]; }
+    /** Stored transposed keys of a FP16/BF16 pool as raw 16-bit codes. */
+    short[] keysHalf(int blockId) { return keysHalf[blockId]; }
+    /** Stored values of a FP16/BF16 pool as raw 16-bit codes. */
+    short[] valuesHalf(int blockId) { return valuesHalf[blockId]; }
 
-    /** Values of a block as fp32, {@code [blockSize][valueStride]}, as {@link #keysAsFloat}. */
-    float[] valuesAsFloat(int blockId, float[] scratch) {
-        return switch (dtype) {
-            case FP32 -> valuesF32[blockId];
-            case FP16 -> widenFp16(valuesHalf[blockId], scratch);
-            case BF16 -> widenBf16(valuesHalf[blockId], scratch);
-        };
-    }
-
-    int keyElements() { return headDim * keyStride; }
-    int valueElements() { return blockSize * valueStride; }
-
-    private static float[] widenFp16(short[] src, float[] dst) {
-        for (int i = 0; i < src.length; i++) dst[i] = Float.float16ToFloat(src[i]);
-        return dst;
-    }
-
-    private static float[] widenBf16(short[] src, float[] dst) {
-        for (int i = 0; i < src.length; i++) dst[i] = Float.intBitsToFloat(src[i] << 16);
-        return dst;
-    }
 }
