@@ -105,6 +105,8 @@ class SentencePieceReference:
         proto.normalizer_spec.remove_extra_whitespaces = False
         proto.normalizer_spec.escape_whitespaces = True
         self.sp = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
+        # llama.cpp's special-token partition matches control, user-defined and unknown tokens.
+        self.specials = {tok: i for i, (tok, t) in enumerate(zip(tokens, types)) if int(t) in (2, 3, 4)}
         self.description = ("sentencepiece %s BPE model rebuilt from the GGUF tokens/scores/token_type "
                             "(byte_fallback, add_dummy_prefix=%s, identity normaliser, no extra-whitespace removal); "
                             "special-token text in prompts is NOT parsed as control tokens" %
@@ -112,6 +114,17 @@ class SentencePieceReference:
 
     def encode(self, text):
         return self.sp.encode(text)
+
+    def encode_parse_special(self, text):
+        """As llama.cpp with parse_special=true: special-token text becomes the token; every raw
+        fragment gets the space prefix (llama.cpp prefixes a fragment that follows a special token)."""
+        ids = []
+        for kind, fragment in split_specials(text, self.specials):
+            ids.extend([fragment] if kind == "special" else self.sp.encode(fragment))
+        return ids
+
+    def encode_plain(self, text):
+        return self.encode(text)
 
     def pieces(self, ids):
         return [self.sp.id_to_piece(i) for i in ids]
@@ -141,6 +154,7 @@ class ByteLevelReference:
         ])
         tok.decoder = tokenizers.decoders.ByteLevel()
         specials = [tokens[i] for i, t in enumerate(fields["tokenizer.ggml.token_type"]) if int(t) == 3]
+        self.plain = tokenizers.Tokenizer.from_str(tok.to_str())  # same, without special-token matching
         tok.add_special_tokens([tokenizers.AddedToken(s, special=True, normalized=False) for s in specials])
         self.tok = tok
         self.specials = specials
@@ -152,11 +166,35 @@ class ByteLevelReference:
     def encode(self, text):
         return self.tok.encode(text, add_special_tokens=False).ids
 
+    def encode_parse_special(self, text):
+        return self.encode(text)
+
+    def encode_plain(self, text):
+        return self.plain.encode(text, add_special_tokens=False).ids
+
     def pieces(self, ids):
         return [self.tok.id_to_token(i) for i in ids]
 
     def decode(self, ids):
         return self.tok.decode(ids, skip_special_tokens=False)
+
+
+def split_specials(text, specials):
+    """[("special", id) | ("text", str)], longest special string first at each position."""
+    out, start, i = [], 0, 0
+    names = sorted(specials, key=len, reverse=True)
+    while i < len(text):
+        hit = next((n for n in names if text.startswith(n, i)), None)
+        if hit is None:
+            i += 1
+            continue
+        if i > start:
+            out.append(("text", text[start:i]))
+        out.append(("special", specials[hit]))
+        i = start = i + len(hit)
+    if start < len(text):
+        out.append(("text", text[start:]))
+    return out
 
 
 def load_model(model_dir, file_name):
@@ -262,6 +300,9 @@ def build(model_dir_name, file_name):
         ids = ref.encode(text)
         entry = {"name": name, "text": text, "ids": ids, "ids_with_bos_flag": model_input(text),
                  "pieces": ref.pieces(ids), "decoded": ref.decode(ids)}
+        parsed, plain = ref.encode_parse_special(text), ref.encode_plain(text)
+        if parsed != ids or plain != ids:
+            entry["ids_parse_special"], entry["ids_plain"] = parsed, plain
         if hf_tok is not None:
             hf_ids = hf_tok.encode(text, add_special_tokens=False)
             entry["transformers_ids_agree"] = hf_ids == ids
@@ -317,7 +358,10 @@ def build(model_dir_name, file_name):
         "tokenizer_reference": ref.description,
         "transformers_tokenizer": hf_note,
         "add_bos": add_bos, "bos_id": bos_id, "eos_id": eos_id,
-        "notes": ["'ids' = text encoded without BOS; 'ids_with_bos_flag' = what the model is fed (BOS prepended iff add_bos). "
+        "notes": ["'ids' = text encoded without BOS, control-token text parsed as specials for gpt2 (as "
+                  "llama.cpp parse_special=true) and NOT for llama/SPM (as sentencepiece). Where the two readings "
+                  "differ, 'ids_parse_special' (llama.cpp parse_special=true) and 'ids_plain' (=false) are both given.",
+                  "'ids' = text encoded without BOS; 'ids_with_bos_flag' = what the model is fed (BOS prepended iff add_bos). "
                   "Logits and greedy runs use the ids_with_bos_flag form of their prompt (listed as input_ids).",
                   "Greedy decoding runs exactly 32 argmax steps and does not stop at EOS (eos_positions lists where EOS came).",
                   "top2_gap[i] = logit(top1) - logit(top2) at step i in this fp32 reference; a Java mismatch at a step "
