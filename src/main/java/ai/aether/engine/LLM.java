@@ -74,7 +74,7 @@ public final class LLM implements AutoCloseable {
     public static LLM load(Path path, Options options) throws IOException {
         Model model = Model.load(path);
         try {
-            return new LLM(model, TokenizerLoader.fromGguf(model.gguf()), options);
+            return new LLM(model, Tokenizer.fromGguf(model.gguf()), options);
         } catch (IOException | RuntimeException failure) {
             model.close();
             throw failure;
