@@ -72,6 +72,8 @@ final class GenerationOptions {
         if (!Files.isRegularFile(model)) throw new IOException("model file " + model + " does not exist");
         KvDtype dtype = kv;
         KvCacheFactory cache = (config, capacity) -> BlockedKvCache.forModel(config, capacity, dtype);
-        return LLM.load(model, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
+        LLM llm = LLM.load(model, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
+        llm.warmUp();
+        return llm;
     }
 }

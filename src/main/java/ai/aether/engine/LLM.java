@@ -83,6 +83,19 @@ public final class LLM implements AutoCloseable {
 
     public Model model() { return model; }
 
+    /**
+     * Runs a short prefill and a few decode steps on a scratch cache so the JIT compiles the
+     * kernels before the first real prompt (as llama.cpp's warm-up run does); afterwards time to
+     * first token measures the prompt, not the compiler. Leaves this LLM's cache untouched.
+     */
+    public void warmUp() {
+        int positions = Math.min(16, model.config().contextLength());
+        KvCache scratch = options.kvCache().create(model.config(), positions);
+        int[] tokens = new int[Math.max(1, positions / 2)];
+        float[] logits = model.prefill(tokens, 0, scratch);
+        for (int p = tokens.length; p < positions; p++) logits = model.decode(Sampler.argmax(logits), p, scratch);
+    }
+
     public Tokenizer tokenizer() { return tokenizer; }
 
     /** KV positions available to prompt plus output. */
