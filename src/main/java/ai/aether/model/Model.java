@@ -89,6 +89,11 @@ public final class Model implements AutoCloseable {
      * @return [vocab] logits of the last token
      */
     public float[] prefill(int[] tokens, int position, KvCache cache) {
+        return prefill(tokens, position, cache, null);
+    }
+
+    /** {@link #prefill(int[], int, KvCache)} reporting every named intermediate to {@code observer} (may be null). */
+    public float[] prefill(int[] tokens, int position, KvCache cache, ActivationObserver observer) {
         Objects.requireNonNull(tokens, "tokens");
         if (tokens.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
         checkFits(position, tokens.length, cache);
@@ -96,7 +101,7 @@ public final class Model implements AutoCloseable {
         for (int start = 0; start < tokens.length; start += PREFILL_CHUNK) {
             int count = Math.min(PREFILL_CHUNK, tokens.length - start);
             boolean last = start + count == tokens.length;
-            logits = transformer.forward(tokens, start, count, position + start, cache, last);
+            logits = transformer.forward(tokens, start, count, position + start, cache, last, observer);
         }
         return logits;
     }
@@ -104,7 +109,7 @@ public final class Model implements AutoCloseable {
     /** One token at {@code position}; returns [vocab] logits for the next position. */
     public float[] decode(int token, int position, KvCache cache) {
         checkFits(position, 1, cache);
-        return transformer.forward(new int[] {token}, 0, 1, position, cache, true);
+        return transformer.forward(new int[] {token}, 0, 1, position, cache, true, null);
     }
 
     private void checkFits(int position, int tokens, KvCache cache) {

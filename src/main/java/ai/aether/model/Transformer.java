@@ -63,7 +63,8 @@ final class Transformer {
      *
      * @return logits of the last token [vocab], or null when {@code wantLogits} is false
      */
-    float[] forward(int[] tokens, int offset, int count, int position, KvCache cache, boolean wantLogits) {
+    float[] forward(int[] tokens, int offset, int count, int position, KvCache cache, boolean wantLogits,
+                    ActivationObserver observer) {
         int dim = config.dim();
         Buffers b = new Buffers(config, count);
         for (int t = 0; t < count; t++) {
@@ -74,20 +75,23 @@ final class Transformer {
             weights.tokenEmbedding().dequantizeRow(token, b.x, t * dim);
         }
         for (int layer = 0; layer < config.layers(); layer++) {
-            attentionBlock(layer, weights.layers()[layer], b, count, position, cache);
-            feedForwardBlock(weights.layers()[layer], b, count);
+            attentionBlock(layer, weights.layers()[layer], b, count, position, cache, observer);
+            feedForwardBlock(layer, weights.layers()[layer], b, count, observer);
         }
         if (!wantLogits) return null;
         float[] last = new float[dim]; // [dim] final hidden state of the last token
         Normalization.rmsNorm(b.x, (count - 1) * dim, weights.outputNorm(), config.rmsEpsilon(), 1, dim, last, 0);
+        if (observer != null) observer.onActivation("result_norm", -1, last, 1, dim);
         float[] logits = new float[config.vocabSize()];
         weights.output().matVec(last, logits);
         return logits;
     }
 
-    private void attentionBlock(int layer, ModelWeights.Layer w, Buffers b, int count, int position, KvCache cache) {
+    private void attentionBlock(int layer, ModelWeights.Layer w, Buffers b, int count, int position, KvCache cache,
+                                ActivationObserver observer) {
         int dim = config.dim(), heads = config.heads(), kvHeads = config.kvHeads(), headDim = config.headDim();
         Normalization.rmsNorm(b.x, 0, w.attnNorm(), config.rmsEpsilon(), count, dim, b.normed, 0);
+        if (observer != null) observer.onActivation("attn_norm", layer, b.normed, count, dim);
         WeightMatrix.matMulAll(b.normed, count, new WeightMatrix[] {w.query(), w.key(), w.value()},
                 new float[][] {b.query, b.key, b.value});
         if (w.queryBias() != null) {
@@ -99,19 +103,29 @@ final class Transformer {
             rope.apply(b.query, t * heads * headDim, heads, position + t);
             rope.apply(b.key, t * kvHeads * headDim, kvHeads, position + t);
         }
+        if (observer != null) {
+            observer.onActivation("q", layer, b.query, count, heads * headDim);
+            observer.onActivation("k", layer, b.key, count, kvHeads * headDim);
+            observer.onActivation("v", layer, b.value, count, kvHeads * headDim);
+        }
         cache.write(layer, position, count, b.key, b.value);
         cache.attend(layer, position, count, b.query, heads, b.attention);
+        if (observer != null) observer.onActivation("attn_out", layer, b.attention, count, heads * headDim);
         w.attnOutput().matMul(b.attention, count, b.projected);
         VectorMath.add(b.projected, 0, b.x, 0, count * dim);
+        if (observer != null) observer.onActivation("ffn_inp", layer, b.x, count, dim);
     }
 
-    private void feedForwardBlock(ModelWeights.Layer w, Buffers b, int count) {
+    private void feedForwardBlock(int layer, ModelWeights.Layer w, Buffers b, int count, ActivationObserver observer) {
         int dim = config.dim(), ffn = config.feedForwardDim();
         Normalization.rmsNorm(b.x, 0, w.ffnNorm(), config.rmsEpsilon(), count, dim, b.normed, 0);
+        if (observer != null) observer.onActivation("ffn_norm", layer, b.normed, count, dim);
         WeightMatrix.matMulAll(b.normed, count, new WeightMatrix[] {w.gate(), w.up()}, new float[][] {b.gate, b.up});
         Activations.swiGlu(b.gate, b.up, count * ffn);
+        if (observer != null) observer.onActivation("ffn_act", layer, b.gate, count, ffn);
         w.down().matMul(b.gate, count, b.projected);
         VectorMath.add(b.projected, 0, b.x, 0, count * dim);
+        if (observer != null) observer.onActivation("l_out", layer, b.x, count, dim);
     }
 
     private static void addBias(float[] x, float[] bias, int count) {
