@@ -1,6 +1,5 @@
 package ai.aether.engine;
 
-import ai.aether.gguf.GgufFile;
 import ai.aether.model.KvCache;
 import ai.aether.model.Model;
 import ai.aether.tokenizer.ChatTemplate.ChatMessage;
