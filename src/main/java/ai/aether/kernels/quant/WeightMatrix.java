@@ -33,6 +33,8 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
 public final class WeightMatrix {
     /** Tokens per prefill tile: 32 tokens x 1536 floats = 192 KiB of activations stay in L2. */
     static final int TOKEN_TILE = 32;
+    /** Multiply-adds below which a product runs on the calling thread: ~10 us of work, about one thread wake-up. */
+    static final long INLINE_WORK = 1L << 15;
     /** Rows decoded together for the prefill register block. */
     private static final int ROW_BLOCK = 4;
 
@@ -123,10 +125,13 @@ public final class WeightMatrix {
             throw new IllegalArgumentException(matrices[0].name + ": input holds " + x.length + " floats, needs " + (long) tokens * cols);
         }
         int allRows = totalRows;
-        if (tokens == 1) {
-            Parallel.forRange(allRows, (from, to) -> matVecRange(x, matrices, ys, from, to));
+        Parallel.RangeBody body = tokens == 1
+                ? (from, to) -> matVecRange(x, matrices, ys, from, to)
+                : (from, to) -> matMulRange(x, tokens, matrices, ys, from, to);
+        if ((long) allRows * cols * tokens < INLINE_WORK) {
+            body.run(0, allRows); // cheaper than waking another thread (~10-30 us per parallel region)
         } else {
-            Parallel.forRange(allRows, (from, to) -> matMulRange(x, tokens, matrices, ys, from, to));
+            Parallel.forRange(allRows, body);
         }
     }
 

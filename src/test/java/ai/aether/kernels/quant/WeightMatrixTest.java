@@ -104,13 +104,15 @@ class WeightMatrixTest {
         }
     }
 
+    /** Shapes above {@link WeightMatrix#INLINE_WORK}, so the rows really are split over threads. */
     @Property(tries = 40)
-    void groupedMatVecEqualsSeparateProducts(@ForAll @IntRange(min = 1, max = 40) int rowsA,
-                                              @ForAll @IntRange(min = 1, max = 40) int rowsB,
-                                              @ForAll @IntRange(min = 1, max = 4) int blocks,
+    void groupedMatVecEqualsSeparateProducts(@ForAll @IntRange(min = 100, max = 400) int rowsA,
+                                              @ForAll @IntRange(min = 100, max = 400) int rowsB,
+                                              @ForAll @IntRange(min = 8, max = 16) int blocks,
                                               @ForAll @IntRange(min = 1, max = 3) int threads) {
         Random random = new Random(rowsA * 1000L + rowsB);
         int cols = 32 * blocks;
+        assertTrue((long) (rowsA + rowsB) * cols >= WeightMatrix.INLINE_WORK);
         WeightMatrix a = new WeightMatrix("a", WeightFormat.Q4_1, MemorySegment.ofArray(randomMatrix(WeightFormat.Q4_1, rowsA, cols, random)), rowsA, cols);
         WeightMatrix b = new WeightMatrix("b", WeightFormat.Q8_0, MemorySegment.ofArray(randomMatrix(WeightFormat.Q8_0, rowsB, cols, random)), rowsB, cols);
         float[] x = randomVector(cols, random);
