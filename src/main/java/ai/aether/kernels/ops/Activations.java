@@ -1,12 +1,24 @@
 package ai.aether.kernels.ops;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Element-wise activations and softmax. */
 public final class Activations {
     private Activations() {}
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     /** SwiGLU: gate[i] = silu(gate[i]) * up[i] for i in [0, n), silu(g) = g / (1 + e^-g). */
     public static void swiGlu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector sigmoidDenominator = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(sigmoidDenominator).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }

@@ -77,6 +77,18 @@ class OpsTest {
         assertEquals(3 / (1 + Math.exp(-3)) * -0.5, gate[2], 1e-6);
     }
 
+    @Property(tries = 30)
+    void swiGluMatchesFloat64OnEveryLengthAndSign(@ForAll @IntRange(min = 0, max = 70) int n) {
+        float[] gate = gaussian(n, n), up = gaussian(n, n + 1);
+        for (int i = 0; i < n; i++) gate[i] *= 8; // reach the saturated ends of the sigmoid
+        float[] out = gate.clone();
+        Activations.swiGlu(out, up, n);
+        for (int i = 0; i < n; i++) {
+            double want = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+            assertEquals(want, out[i], 1e-6 * Math.max(1, Math.abs(want)), "element " + i);
+        }
+    }
+
     @Property(tries = 50)
     void vectorHelpersMatchLoops(@ForAll @IntRange(min = 0, max = 100) int n) {
         float[] a = gaussian(n + 3, n), b = gaussian(n + 5, n + 9);
