@@ -101,6 +101,7 @@ public final class Generation implements Iterator<String> {
         if (startNanos == 0) {
             startNanos = System.nanoTime();
             int[] newTokens = Arrays.copyOfRange(history, reusedPrefix, promptEnd);
+            cache.truncate(reusedPrefix);
             logits = model.prefill(newTokens, reusedPrefix, cache);
             position = promptEnd;
             prefillNanos = System.nanoTime() - startNanos;

@@ -41,4 +41,16 @@ public interface KvCache {
      * @param out     [tokens][heads][headDim], overwritten
      */
     void attend(int layer, int position, int tokens, float[] queries, int heads, float[] out);
+
+    /**
+     * Declares positions {@code >= length} stale: the sequence is being rewound (a new prompt
+     * shares only the first {@code length} tokens with the cached one) and they will be written
+     * again before they are attended. Caches that keep per-block summaries (AETHER metadata)
+     * must drop those of the affected blocks; the plain caches need do nothing.
+     */
+    default void truncate(int length) {
+        if (length < 0 || length > capacity()) {
+            throw new IllegalArgumentException("truncate length " + length + " outside [0, " + capacity() + "]");
+        }
+    }
 }
