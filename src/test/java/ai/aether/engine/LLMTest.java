@@ -83,6 +83,32 @@ class LLMTest {
     }
 
     @Test
+    void aRewindTellsTheCacheWhereTheSharedPrefixEnds() throws Exception {
+        java.util.List<Integer> truncations = new ArrayList<>();
+        KvCacheFactory recording = (config, capacity) -> new RecordingCache(KvCacheFactory.DENSE_F32.create(config, capacity), truncations);
+        try (LLM llm = LLM.load(SharedModels.require(SharedModels.STORIES_F32), LLM.Options.DEFAULT.withKvCache(recording))) {
+            int[] first = llm.encodePrompt("Once upon a time, there was a dog");
+            int[] second = llm.encodePrompt("Once upon a time, there was a cat");
+            int shared = 0;
+            while (first[shared] == second[shared]) shared++;
+            llm.generate(first, GenerationParams.greedy(4), null);
+            llm.generate(second, GenerationParams.greedy(4), null);
+            assertEquals(List.of(0, shared), truncations);
+        }
+    }
+
+    /** Delegates to a real cache and records truncate calls. */
+    private record RecordingCache(ai.aether.model.KvCache inner, java.util.List<Integer> truncations) implements ai.aether.model.KvCache {
+        public int layers() { return inner.layers(); }
+        public int kvHeads() { return inner.kvHeads(); }
+        public int headDim() { return inner.headDim(); }
+        public int capacity() { return inner.capacity(); }
+        public void write(int layer, int position, int tokens, float[] keys, float[] values) { inner.write(layer, position, tokens, keys, values); }
+        public void attend(int layer, int position, int tokens, float[] queries, int heads, float[] out) { inner.attend(layer, position, tokens, queries, heads, out); }
+        public void truncate(int length) { truncations.add(length); inner.truncate(length); }
+    }
+
+    @Test
     void contextFullStopsGeneration() throws Exception {
         try (LLM llm = LLM.load(SharedModels.require(SharedModels.STORIES_F32), LLM.Options.DEFAULT.withContextLength(12))) {
             GenerationResult result = llm.generate("Once upon a time,", GenerationParams.greedy(100));
