@@ -1,0 +1,142 @@
+package ai.aether.kernels.quant;
+
+import ai.aether.kernels.Parallel;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every format's kernels against the float64 scalar decoding in {@link ReferenceDequantizer}. */
+class WeightMatrixTest {
+
+    /** Random rows whose scale fields hold sane fp16 values (random bits could be NaN or Inf). */
+    static byte[] randomMatrix(WeightFormat format, int rows, int cols, Random random) {
+        byte[] bytes = new byte[(int) (format.rowBytes(cols) * rows)];
+        random.nextBytes(bytes);
+        int blocks = bytes.length / format.bytesPerBlock();
+        for (int blk = 0; blk < blocks; blk++) {
+            int p = blk * format.bytesPerBlock();
+            switch (format) {
+                case F32 -> putFloat(bytes, p, (float) random.nextGaussian());
+                case F16 -> putHalf(bytes, p, (float) random.nextGaussian());
+                case BF16 -> { int bits = Float.floatToIntBits((float) random.nextGaussian()) >>> 16; bytes[p] = (byte) bits; bytes[p + 1] = (byte) (bits >> 8); }
+                case Q8_0, Q4_0 -> putHalf(bytes, p, 0.01f + random.nextFloat() * 0.05f);
+                case Q4_1, Q4_K, Q5_K -> { putHalf(bytes, p, 0.01f + random.nextFloat() * 0.05f); putHalf(bytes, p + 2, (random.nextFloat() - 0.5f) * 0.1f); }
+                case Q6_K -> putHalf(bytes, p + 208, 0.001f + random.nextFloat() * 0.005f);
+            }
+        }
+        return bytes;
+    }
+
+    static void putHalf(byte[] b, int p, float v) {
+        short h = Float.floatToFloat16(v);
+        b[p] = (byte) h; b[p + 1] = (byte) (h >> 8);
+    }
+
+    static void putFloat(byte[] b, int p, float v) {
+        int bits = Float.floatToIntBits(v);
+        for (int i = 0; i < 4; i++) b[p + i] = (byte) (bits >> (8 * i));
+    }
+
+    static float[] randomVector(int n, Random random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) random.nextGaussian();
+        return x;
+    }
+
+    /** |got - want| within 1e-5 of sum |w*x| (fp32 rounding over the row) plus a tiny floor. */
+    static void assertDotClose(double[] row, float[] x, int xOff, double got, String what) {
+        double want = 0, magnitude = 0;
+        for (int c = 0; c < row.length; c++) {
+            want += row[c] * x[xOff + c];
+            magnitude += Math.abs(row[c] * x[xOff + c]);
+        }
+        double tolerance = 1e-5 * magnitude + 1e-6;
+        assertTrue(Math.abs(got - want) <= tolerance, what + ": got " + got + ", want " + want + " (tolerance " + tolerance + ")");
+    }
+
+    static int colsFor(WeightFormat format) {
+        return format.blockSize() == 256 ? 512 : format.blockSize() == 32 ? 96 : 83;
+    }
+
+    @ParameterizedTest
+    @EnumSource(WeightFormat.class)
+    void dequantizeMatchesReference(WeightFormat format) {
+        Random random = new Random(1);
+        int rows = 3, cols = colsFor(format);
+        byte[] bytes = randomMatrix(format, rows, cols, random);
+        WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(bytes), rows, cols);
+        float[] out = new float[cols + 5];
+        for (int r = 0; r < rows; r++) {
+            double[] want = ReferenceDequantizer.row(format, bytes, (int) (r * format.rowBytes(cols)), cols);
+            w.dequantizeRow(r, out, 5);
+            for (int c = 0; c < cols; c++) {
+                assertEquals(want[c], out[5 + c], 1e-6 * Math.max(1, Math.abs(want[c])), format + " row " + r + " col " + c);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WeightFormat.class)
+    void matVecAndMatMulMatchReference(WeightFormat format) {
+        Random random = new Random(format.ordinal());
+        int rows = 37, cols = colsFor(format) * 2, tokens = 39; // tokens: a full 32-tile, then 4+3 leftovers
+        byte[] bytes = randomMatrix(format, rows, cols, random);
+        WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(bytes), rows, cols);
+        float[] x = randomVector(tokens * cols, random);
+        float[] y = new float[tokens * rows];
+        w.matMul(x, tokens, y);
+        float[] yOne = new float[rows];
+        w.matVec(x, yOne);
+        for (int r = 0; r < rows; r++) {
+            double[] row = ReferenceDequantizer.row(format, bytes, (int) (r * format.rowBytes(cols)), cols);
+            assertDotClose(row, x, 0, yOne[r], format + " matVec row " + r);
+            for (int t = 0; t < tokens; t++) assertDotClose(row, x, t * cols, y[t * rows + r], format + " matMul row " + r + " token " + t);
+        }
+    }
+
+    /** Shapes above {@link WeightMatrix#INLINE_WORK}, so the rows really are split over threads. */
+    @Property(tries = 40)
+    void groupedMatVecEqualsSeparateProducts(@ForAll @IntRange(min = 100, max = 400) int rowsA,
+                                              @ForAll @IntRange(min = 100, max = 400) int rowsB,
+                                              @ForAll @IntRange(min = 8, max = 16) int blocks,
+                                              @ForAll @IntRange(min = 1, max = 3) int threads) {
+        Random random = new Random(rowsA * 1000L + rowsB);
+        int cols = 32 * blocks;
+        assertTrue((long) (rowsA + rowsB) * cols >= WeightMatrix.INLINE_WORK);
+        WeightMatrix a = new WeightMatrix("a", WeightFormat.Q4_1, MemorySegment.ofArray(randomMatrix(WeightFormat.Q4_1, rowsA, cols, random)), rowsA, cols);
+        WeightMatrix b = new WeightMatrix("b", WeightFormat.Q8_0, MemorySegment.ofArray(randomMatrix(WeightFormat.Q8_0, rowsB, cols, random)), rowsB, cols);
+        float[] x = randomVector(cols, random);
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(threads);
+            float[] ya = new float[rowsA], yb = new float[rowsB];
+            WeightMatrix.matVecAll(x, new WeightMatrix[] {a, b}, new float[][] {ya, yb});
+            // Same kernel, same inputs; only the lane-reduction order may differ (interpreted vs compiled vector code).
+            for (int r = 0; r < rowsA; r++) assertEquals(a.dotRow(r, x, 0), ya[r], 1e-5f * Math.max(1, Math.abs(ya[r])), "a row " + r);
+            for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 1e-5f * Math.max(1, Math.abs(yb[r])), "b row " + r);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void rejectsShapesThatDoNotFitTheData() {
+        MemorySegment small = MemorySegment.ofArray(new byte[20 * 3]);
+        IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
+                () -> new WeightMatrix("blk.0.attn_q.weight", WeightFormat.Q4_1, small, 4, 32));
+        assertTrue(tooFew.getMessage().contains("blk.0.attn_q.weight") && tooFew.getMessage().contains("needs 80 bytes"), tooFew.getMessage());
+        IllegalArgumentException partialBlock = assertThrows(IllegalArgumentException.class,
+                () -> new WeightMatrix("w", WeightFormat.Q8_0, small, 1, 33));
+        assertTrue(partialBlock.getMessage().contains("multiple of 32"), partialBlock.getMessage());
+    }
+}
