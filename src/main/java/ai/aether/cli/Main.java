@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Long-context LLM inference in Java with AETHER block-sparse attention.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
