@@ -55,6 +55,13 @@ public final class SyntheticKv implements KvSource {
     public static final int SPANS_PER_QUERY_HEAD = 2;
     public static final int BIG_PAIRS = 2;
     public static final double BIG_PAIR_NORM = 4.0;
+    public static final double POSITIONAL_NORM = 0.5;
+    public static final double SINK_NORM = 2.5;
+    public static final double SPAN_ALIGNMENT = 0.95;
+    public static final double SEMANTIC_MIN_PERIOD = 256;
+    public static final double QUERY_NOISE = 0.5;
+    public static final double POSITIONAL_LOGIT_MIN = 4;
+    public static final double POSITIONAL_LOGIT_MAX = 7;
 
     private final int kvHeads;
     private final int queryHeads;
@@ -173,6 +180,7 @@ public final class SyntheticKv implements KvSource {
         private final double[][] spanTopic;        // [spans][headDim]
         final int[] bigPairs;
         private final double[] bias;               // [headDim] pre-RoPE bias on the big pairs
+        private final double[] positional;         // [headDim] pre-RoPE component shared by every key (local attention)
         private final double[] sinkDirection;      // [headDim]
         private final double[] rotatedSinkSum;     // [headDim] sum of the rotated sink keys
         private double[] lastTopic;                // [headDim] u_{S-1}
@@ -191,6 +199,16 @@ public final class SyntheticKv implements KvSource {
                 bias[pair] = BIG_PAIR_NORM * Math.cos(phase);
                 bias[pair + half] = BIG_PAIR_NORM * Math.sin(phase);
             }
+            positional = new double[headDim];
+            int positionalPairs = 0;
+            for (int i = 0; i < half; i++) if (isPositionalPair(i)) positionalPairs++;
+            double pairNorm = POSITIONAL_NORM * Math.sqrt(headDim) / Math.sqrt(Math.max(positionalPairs, 1));
+            for (int i = 0; i < half; i++) {
+                if (!isPositionalPair(i)) continue;
+                double phase = random.nextDouble(2 * Math.PI);
+                positional[i] = pairNorm * Math.cos(phase);
+                positional[i + half] = pairNorm * Math.sin(phase);
+            }
             sinkDirection = unitGaussian();
             rotatedSinkSum = new double[headDim];
             int lastStart = tokens - tokens / 8;
@@ -201,7 +219,13 @@ public final class SyntheticKv implements KvSource {
                 spans.add(new Span(kvHead, SINK_TOKENS + random.nextInt(room), length));
             }
             spanTopic = new double[spans.size()][];
-            for (int s = 0; s < spans.size(); s++) spanTopic[s] = unitGaussian();
+            for (int s = 0; s < spans.size(); s++) spanTopic[s] = semanticUnit();
+        }
+
+        /** Pairs whose RoPE period is between 8 and 2048 tokens (and that are not large-magnitude pairs). */
+        private boolean isPositionalPair(int i) {
+            for (int big : bigPairs) if (big == i) return false;
+            return frequency[i] <= 1.0 / 8 && frequency[i] >= 1.0 / 2048;
         }
 
         void generateKeysAndValues(float[] keys, float[] values) {
@@ -209,7 +233,7 @@ public final class SyntheticKv implements KvSource {
             int[] valueSource = shuffledChannels();
             double[] valueSign = new double[headDim];
             for (int d = 0; d < headDim; d++) valueSign[d] = random.nextBoolean() ? 1 : -1;
-            double[] topic = unitGaussian();
+            double[] topic = semanticUnit();
             double[] key = new double[headDim];
             double sqrtD = Math.sqrt(headDim);
             for (int t = 0; t < tokens; t++) {
@@ -217,9 +241,10 @@ public final class SyntheticKv implements KvSource {
                 double[] direction = t < SINK_TOKENS ? sinkDirection : topic;
                 int span = spanAt(t);
                 if (span >= 0) direction = spanTopic[span];
-                double norm = sqrtD * Math.exp(0.15 * random.nextGaussian());
+                double norm = (t < SINK_TOKENS ? SINK_NORM : 1) * sqrtD * Math.exp(0.15 * random.nextGaussian());
                 double[] noise = unitGaussian();
-                for (int d = 0; d < headDim; d++) key[d] = norm * (0.8 * direction[d] + 0.6 * noise[d]) + bias[d];
+                double align = span >= 0 ? SPAN_ALIGNMENT : 0.8, spread = Math.sqrt(1 - align * align);
+                for (int d = 0; d < headDim; d++) key[d] = norm * (align * direction[d] + spread * noise[d]) + bias[d] + positional[d];
                 if (applyRope) rotate(key, t);
                 int offset = (kvHead * tokens + t) * headDim;
                 for (int d = 0; d < headDim; d++) keys[offset + d] = (float) key[d];
@@ -252,7 +277,7 @@ public final class SyntheticKv implements KvSource {
         }
 
         private void driftTopic(double[] topic) {
-            double[] step = unitGaussian();
+            double[] step = semanticUnit();
             boolean paragraphBreak = random.nextInt(256) == 0;
             double keep = paragraphBreak ? 0.6 : 1.0, add = paragraphBreak ? 0.8 : 0.05;
             for (int d = 0; d < headDim; d++) topic[d] = keep * topic[d] + add * step[d];
@@ -263,24 +288,33 @@ public final class SyntheticKv implements KvSource {
         int[] generateQuery(float[] queries, int qh) {
             double[] q = new double[headDim];
             double logS = Math.log(tokens);
-            addDirection(q, normalize(rotatedSinkSum.clone()), logS - Math.log(SINK_TOKENS) + random.nextDouble(-2, 1));
+            addDirection(q, normalize(rotatedSinkSum.clone()), (logS - Math.log(SINK_TOKENS) + random.nextDouble(0, 3)) / SINK_NORM);
             int[] chosen = random.ints(0, Math.max(1, spans.size())).distinct()
                     .limit(Math.min(SPANS_PER_QUERY_HEAD, spans.size())).toArray();
             for (int s : chosen) {
                 Span span = spans.get(s);
                 double[] target = spanTopic[s].clone();
                 if (applyRope) rotate(target, span.start() + span.length() / 2);
-                addDirection(q, target, (logS - Math.log(span.length()) + random.nextDouble(-1, 1.5)) / 0.8);
+                addDirection(q, target, (logS - Math.log(span.length()) + random.nextDouble(1, 3)) / SPAN_ALIGNMENT);
             }
             double[] recent = lastTopic.clone();
             if (applyRope) rotate(recent, tokens - 1);
-            addDirection(q, recent, random.nextDouble(1.5, 3.5) / 0.8);
+            addDirection(q, recent, random.nextDouble(0.5, 2) / 0.8);
+            // the shared positional component, rotated to the decode position: logits peak at the newest keys
+            double positionalSquared = 0;
+            for (double x : positional) positionalSquared += x * x;
+            if (positionalSquared > 0) {
+                double[] rotated = positional.clone();
+                if (applyRope) rotate(rotated, tokens);
+                double weight = random.nextDouble(POSITIONAL_LOGIT_MIN, POSITIONAL_LOGIT_MAX) * Math.sqrt(headDim) / positionalSquared;
+                for (int d = 0; d < headDim; d++) q[d] += weight * rotated[d];
+            }
             for (int pair : bigPairs) {
                 double phase = random.nextDouble(2 * Math.PI);
                 q[pair] += 2 * Math.cos(phase);
                 q[pair + half] += 2 * Math.sin(phase);
             }
-            for (int d = 0; d < headDim; d++) queries[qh * headDim + d] = (float) (q[d] + random.nextGaussian());
+            for (int d = 0; d < headDim; d++) queries[qh * headDim + d] = (float) (q[d] + QUERY_NOISE * random.nextGaussian());
             return chosen;
         }
 
@@ -297,6 +331,17 @@ public final class SyntheticKv implements KvSource {
                 x[i] = a * cos - b * sin;
                 x[i + half] = a * sin + b * cos;
             }
+        }
+
+        /** A random unit vector on the slowly rotating pairs only (RoPE period >= SEMANTIC_MIN_PERIOD tokens). */
+        private double[] semanticUnit() {
+            double[] v = new double[headDim];
+            for (int i = 0; i < half; i++) {
+                if (2 * Math.PI / frequency[i] < SEMANTIC_MIN_PERIOD) continue;
+                v[i] = random.nextGaussian();
+                v[i + half] = random.nextGaussian();
+            }
+            return normalize(v);
         }
 
         private double[] unitGaussian() {
