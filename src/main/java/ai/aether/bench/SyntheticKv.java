@@ -9,24 +9,32 @@ import java.util.SplittableRandom;
 /**
  * Synthetic KV caches with the structure real ones have, for benchmarking at shapes (Llama-7B,
  * 16K-32K tokens) that no model at hand produces. The structure is fixed here and documented in
- * {@code docs/benchmarks.md}; it was written from what is known about real caches and was NOT
- * tuned to make any selection method look good. Per KV head (each with its own random stream):
+ * {@code docs/benchmarks.md}. Its weights were set once, looking only at attention statistics
+ * (share of mass on the sinks and on the newest blocks, blocks needed for 90% of the mass)
+ * against a real SmolLM2 dump, never at any selection method's results. Per KV head (each with
+ * its own random stream; "semantic" vectors live on the RoPE pairs whose period is at least
+ * {@value #SEMANTIC_MIN_PERIOD} tokens, where models keep content rather than position):
  *
  * <ol>
- *   <li><b>Topic path (local clustering).</b> A unit "topic" direction {@code u_t} drifts slowly:
- *       {@code u_t = normalize(u_{t-1} + 0.05 g)} with {@code g ~ N(0, I/D)}; with probability
- *       1/256 per token a paragraph break mixes in a fresh direction,
+ *   <li><b>Topic path (local clustering).</b> A semantic unit "topic" direction {@code u_t} drifts
+ *       slowly: {@code u_t = normalize(u_{t-1} + 0.05 g)}, {@code g} a random semantic unit vector;
+ *       with probability 1/256 per token a paragraph break mixes in a fresh one,
  *       {@code u_t = normalize(0.6 u_{t-1} + 0.8 g')}.</li>
  *   <li><b>Planted spans.</b> {@value #SPANS_PER_KV_HEAD} spans of 16-96 tokens (uniform), each at a
- *       uniform position between the sinks and {@code S - S/8}, each with its own fresh topic
+ *       uniform position between the sinks and {@code S - S/8}, each with its own semantic
  *       direction used instead of {@code u_t} inside the span.</li>
- *   <li><b>Keys before RoPE.</b> {@code k_t = n_t (0.8 dir_t + 0.6 e_t) + bias}, with {@code dir_t}
- *       the topic (or span topic), {@code e_t} a random unit vector, the norm
+ *   <li><b>Keys before RoPE.</b> {@code k_t = n_t (a dir_t + sqrt(1 - a^2) e_t) + bias + p}, with
+ *       {@code dir_t} the topic (or span direction), alignment a = 0.8 (0.95 inside spans),
+ *       {@code e_t} a random unit vector over all channels, the norm
  *       {@code n_t = sqrt(D) exp(0.15 z)}, {@code z ~ N(0,1)}.</li>
  *   <li><b>Attention sinks.</b> The first {@value #SINK_TOKENS} tokens use a per-head sink direction as
- *       {@code dir_t}.</li>
+ *       {@code dir_t} and {@value #SINK_NORM} times the norm.</li>
  *   <li><b>Large-magnitude channels.</b> {@value #BIG_PAIRS} random RoPE channel pairs carry a constant
  *       bias of norm {@value #BIG_PAIR_NORM} per pair (typical channels have magnitude ~1).</li>
+ *   <li><b>Positional component.</b> A constant vector {@code p} of norm {@value #POSITIONAL_NORM} sqrt(D)
+ *       spread over the pairs with periods of 8 to 2048 tokens; after RoPE its dot product with
+ *       the query's rotated copy peaks at the newest tokens and decays with distance (the way
+ *       RoPE models build local attention).</li>
  *   <li><b>RoPE</b> with the given theta, Llama/HF "rotate half" layout: channel {@code i} and
  *       {@code i + D/2} rotate by angle {@code t * theta^(-2i/D)}.</li>
  *   <li><b>Values.</b> {@code v_t = 0.6 sqrt(D) P dir_t + 0.8 z_t} (P a fixed random signed
@@ -35,17 +43,17 @@ import java.util.SplittableRandom;
  * </ol>
  *
  * <p>Queries (decode position S), per query head of the group, are sums of unit directions in
- * the rotated frame with weights in logit units (one unit weight adds ~1 to the scaled logit of
- * a key of typical norm that points the same way):
+ * the rotated frame with weights in logit units (weight w adds about {@code w * a} to the
+ * scaled logit of a key of typical norm and alignment a that points the same way):
  * <ul>
- *   <li>towards the mean rotated sink key, weight {@code ln(S/4) + U(-2, 1)};</li>
- *   <li>towards 2 of the group's spans (chosen per head): the rotated span topic at the span's
- *       centre, weight {@code (ln(S/len) + U(-1, 1.5)) / 0.8} (RoPE makes the match fade
- *       towards the span's ends through the fast-rotating channel pairs);</li>
- *   <li>towards the rotated newest topic {@code R(S-1) u_{S-1}}, weight {@code U(1.5, 3.5) / 0.8}
- *       (recency, decaying as the topic drifts);</li>
+ *   <li>towards the mean rotated sink key, weight {@code (ln(S/4) + U(0, 3)) / }{@value #SINK_NORM};</li>
+ *   <li>towards 2 of the group's spans (chosen per head): the rotated span direction at the span's
+ *       centre, weight {@code (ln(S/len) + U(1, 3)) / 0.95};</li>
+ *   <li>towards the rotated newest topic {@code R(S-1) u_{S-1}}, weight {@code U(0.5, 2) / 0.8};</li>
+ *   <li>the rotated positional vector {@code R(S) p}, scaled so the newest key gains
+ *       U({@value #POSITIONAL_LOGIT_MIN}, {@value #POSITIONAL_LOGIT_MAX}) in logit;</li>
  *   <li>a component of norm 2 in each large-magnitude pair (a slow positional pattern);</li>
- *   <li>N(0, 1) noise per channel (background logits with standard deviation ~1).</li>
+ *   <li>N(0, {@value #QUERY_NOISE}^2) noise per channel.</li>
  * </ul>
  */
 public final class SyntheticKv implements KvSource {
