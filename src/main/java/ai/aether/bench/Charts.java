@@ -61,7 +61,9 @@ public final class Charts {
             }
             if (points.isEmpty()) continue;
             points.sort(java.util.Comparator.comparingDouble(p -> p[0]));
-            chart.addSeries(m.getKey(), points.stream().mapToDouble(p -> p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray());
+            XYSeries series = chart.addSeries(m.getKey(), points.stream().mapToDouble(p -> p[0]).toArray(),
+                    points.stream().mapToDouble(p -> p[1]).toArray());
+            styleBaseline(series, m.getValue().getFirst().kind());
         }
         if (theoretical) {
             double[] x = rows.stream().mapToDouble(ResultRow::achievedSparsity).filter(Double::isFinite).sorted().distinct().toArray();
@@ -75,6 +77,23 @@ public final class Charts {
             }
         }
         return chart;
+    }
+
+    /** Baselines get fixed, distinct styles so the AETHER scores keep the palette. */
+    private static void styleBaseline(XYSeries series, String kind) {
+        java.awt.Color color = switch (kind) {
+            case "QUEST" -> new java.awt.Color(200, 0, 0);
+            case "ORACLE" -> java.awt.Color.BLACK;
+            case "SINK_WINDOW" -> new java.awt.Color(120, 120, 120);
+            case "RANDOM" -> new java.awt.Color(180, 180, 180);
+            default -> null;
+        };
+        if (color == null) return;
+        series.setLineColor(color);
+        series.setMarkerColor(color);
+        series.setMarker(kind.equals("QUEST") ? SeriesMarkers.SQUARE : SeriesMarkers.DIAMOND);
+        series.setLineStyle(new java.awt.BasicStroke(kind.equals("QUEST") ? 2.5f : 1.5f, java.awt.BasicStroke.CAP_BUTT,
+                java.awt.BasicStroke.JOIN_MITER, 10f, kind.equals("QUEST") ? null : new float[]{3f, 3f}, 0f));
     }
 
     private static Path save(XYChart chart, Path file) throws IOException {
