@@ -37,6 +37,28 @@ public final class TableFormatter {
         return out.toString();
     }
 
+    /**
+     * The primary AETHER row against Quest per (seq-len, level): differences in mean and p5 mass
+     * recall at the same block budget and in mass recall at equal bytes read.
+     */
+    public static String versusQuest(List<ResultRow> rows) {
+        Map<String, List<ResultRow>> groups = new LinkedHashMap<>();
+        for (ResultRow r : rows) groups.computeIfAbsent(r.seqLen() + "/" + r.targetSparsity(), k -> new java.util.ArrayList<>()).add(r);
+        StringBuilder out = new StringBuilder();
+        for (List<ResultRow> g : groups.values()) {
+            ResultRow primary = g.getFirst();
+            ResultRow quest = g.stream().filter(r -> r.kind().equals(Method.Kind.QUEST.name())).findFirst().orElse(null);
+            if (quest == null || quest == primary) continue;
+            double same = primary.massRecallMean() - quest.massRecallMean();
+            double bytes = primary.equalBytesMassRecall() - quest.equalBytesMassRecall();
+            out.append(String.format(Locale.ROOT,
+                    "%s vs quest, S=%d sparsity %.2f: mass recall %+.4f (p5 %+.3f) at equal blocks, %+.4f at equal bytes -> %s%n",
+                    primary.method(), primary.seqLen(), primary.achievedSparsity(), same, primary.massRecallP5() - quest.massRecallP5(),
+                    bytes, bytes >= 0 ? "AETHER >= Quest" : "Quest ahead"));
+        }
+        return out.toString();
+    }
+
     static String line(ResultRow r) {
         String measured = Double.isNaN(r.measuredSpeedup()) ? "-"
                 : String.format(Locale.ROOT, "%.2fx (%.2f-%.2f)", r.measuredSpeedup(), r.denseMs() / r.sparseMsP75(), r.denseMs() / r.sparseMsP25());

@@ -187,6 +187,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
         List<ResultRow> rows = run(options, source, err);
         out.print(TableFormatter.format(rows));
+        out.println();
+        out.print(TableFormatter.versusQuest(rows));
         out.flush();
         if (exportCsv != null) {
             CsvExport.write(rows, exportCsv);
