@@ -36,14 +36,21 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
                 "Benchmarks AETHER block-sparse decode attention against dense attention on synthetic or dumped KV caches.",
-                "Per (method, sparsity, seq-len): output cosine, normalised L2, KL, attention-mass recall (mean, p5), entropy change,",
-                "block precision/recall vs the same-count oracle, achieved sparsity, theoretical and MEASURED speedup (dense/sparse",
-                "medians of the same run), radar+selection share, KV bytes read/skipped, metadata bytes, recall at equal bytes read.",
+                "",
+                "Metrics per (method, sparsity, seq-len): output cosine, normalised L2, KL, attention-mass recall (mean, p5),"
+                        + " entropy change, block precision/recall vs the same-count oracle, achieved sparsity, theoretical and"
+                        + " MEASURED speedup (dense/sparse medians of the same run), radar+selection share, KV bytes read and"
+                        + " skipped, metadata bytes, mass recall at equal bytes read.",
+                "",
                 "Baselines at the same block budget: oracle (true mass), quest (per-channel min/max bound), sink+window, random.",
-                "Exit codes: 0 ok, 1 bad input, 2 --verify found a metric below the seed table."},
+                "",
+                "Exit codes: 0 ok, 1 bad input, 2 --verify found a metric below the seed table.",
+                ""},
         footer = {"", "Examples:",
-                "  aether bench --seq-len 16384 --sparsity-sweep 0.5 0.6 0.7 0.8 0.9 --all-variants --export-csv out.csv --charts img",
-                "  aether bench --shape llama3-8b --seq-len 16384 32768 --sparsity-sweep 0.8 --verify",
+                "  aether bench --seq-len 16384 --sparsity-sweep 0.5 0.6 0.7 0.8 0.9 \\",
+                "      --all-variants --export-csv out.csv --charts img",
+                "  aether bench --shape llama3-8b --seq-len 16384 32768 \\",
+                "      --sparsity-sweep 0.8 --verify",
                 "  aether bench --kv-file dump.npz --sparsity-sweep 0.8 0.9"})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -65,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Model shape preset for synthetic KV: llama7b (H=32, H_kv=32, D=128, RoPE theta 1e4; default) or llama3-8b (32/8/128, theta 5e5).")
     Shape shape = Shape.llama7b;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "Sequences decoded together per timed step (synthetic: N different caches). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--batch-size", paramLabel = "N", description = "Caches decoded together per timed step (synthetic: N different caches; --kv-file: N layers per call). Default ${DEFAULT-VALUE}.")
     int batchSize = 1;
 
     @Option(names = "--seq-len", paramLabel = "TOKENS", arity = "1..*", split = ",",
