@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/target/bench-figures}
 dumps=${KVDUMPS:-/work/kvdumps}
 mkdir -p "$out"
-sweep=(--sparsity-sweep 0.5 0.6 0.7 0.8 0.9 --all-variants --reps 15 --warmup 5 --no-progress)
+sweep=(--sparsity-sweep 0.5 0.6 0.7 0.8 0.9 --all-variants --reps 25 --warmup 5 --no-progress)
 run() {  # name, args...
   local name=$1; shift
   echo "== $name: aether bench $*" | tee "$out/$name.txt"
