@@ -44,19 +44,6 @@ public record KvSnapshot(String label, int kvHeads, int queryHeads, int tokens, 
         return (kvHead * tokens + token) * headDim;
     }
 
-    /** The first {@code n} tokens only (the same queries attending to a shorter cache). */
-    public KvSnapshot prefix(int n) {
-        if (n < 1 || n > tokens) throw new IllegalArgumentException(label + ": prefix length must be in [1, " + tokens + "], got " + n);
-        if (n == tokens) return this;
-        float[] k = new float[kvHeads * n * headDim];
-        float[] v = new float[kvHeads * n * headDim];
-        for (int h = 0; h < kvHeads; h++) {
-            System.arraycopy(keys, kvOffset(h, 0), k, h * n * headDim, n * headDim);
-            System.arraycopy(values, kvOffset(h, 0), v, h * n * headDim, n * headDim);
-        }
-        return new KvSnapshot(label + " first " + n, kvHeads, queryHeads, n, headDim, k, v, queries);
-    }
-
     /** A copy with keys, values and queries rounded as {@code round} says (e.g. to fp16 storage). */
     public KvSnapshot rounded(java.util.function.DoubleUnaryOperator round) {
         return new KvSnapshot(label, kvHeads, queryHeads, tokens, headDim, apply(keys, round), apply(values, round), queries);

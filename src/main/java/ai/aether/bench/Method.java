@@ -41,9 +41,4 @@ public record Method(String name, Kind kind, RadarScore score) {
     public boolean usesRadar() {
         return score != null;
     }
-
-    /** Whether the method is a baseline rather than an AETHER score. */
-    public boolean isBaseline() {
-        return kind != Kind.AETHER;
-    }
 }

@@ -192,7 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
                 sparsitySweep.isEmpty() ? "selection " + config.selection() + " score " + config.effectiveScore() : "sweep " + sparsitySweep,
                 Parallel.threads(), Runtime.getRuntime().availableProcessors(), Runtime.version());
         out.flush();
-        List<ResultRow> rows = run(options, source, err);
+        List<ResultRow> rows = run(options, source, out);
         out.print(TableFormatter.format(rows));
         out.println();
         out.print(TableFormatter.versusQuest(rows));
@@ -217,8 +217,12 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<ResultRow> run(BenchOptions options, KvSource source, PrintWriter err) throws Exception {
-        if (noProgress) return new BenchRunner(options, source, BenchRunner.Progress.NONE).run();
+    private List<ResultRow> run(BenchOptions options, KvSource source, PrintWriter out) throws Exception {
+        if (noProgress) {
+            BenchRunner runner = new BenchRunner(options, source, BenchRunner.Progress.NONE);
+            out.println("attention backend: " + runner.backendName());
+            return runner.run();
+        }
         ProgressBar[] bar = new ProgressBar[1];
         try {
             BenchRunner runner = new BenchRunner(options, source, new BenchRunner.Progress() {
@@ -234,6 +238,8 @@ public final class BenchCommand implements Callable<Integer> {
                     bar[0].step();
                 }
             });
+            out.println("attention backend: " + runner.backendName());
+            out.flush();
             return runner.run();
         } finally {
             if (bar[0] != null) bar[0].close();
