@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ModelsCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
