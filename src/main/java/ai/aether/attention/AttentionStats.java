@@ -40,6 +40,14 @@ public final class AttentionStats {
         attentionNanos += attention;
     }
 
+    /** Adds every counter of {@code other} to this one (the certified bound: the larger). */
+    public void addAll(AttentionStats other) {
+        calls += other.calls;
+        add(other.blocksTotal, other.blocksKept, other.kvBytesRead, other.kvBytesDense, other.metadataBytesRead, other.certifiedDroppedMass);
+        selectionNanos += other.selectionNanos;
+        attentionNanos += other.attentionNanos;
+    }
+
     public long calls() { return calls; }
     /** Blocks considered, summed over lists (a list = one KV head, or one query head with PER_QUERY_HEAD). */
     public long blocksTotal() { return blocksTotal; }

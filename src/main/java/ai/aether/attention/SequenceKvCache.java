@@ -134,6 +134,27 @@ public final class SequenceKvCache {
         pool.metadata().compute(id, scratch, blockSize);
     }
 
+    /**
+     * Drops the tokens at positions {@code >= newLength} of one layer (a rewind: a new prompt
+     * shares only a prefix with the cached one). Blocks past the end go back to the pool; a block
+     * left partial loses its metadata, which is computed again when it refills.
+     */
+    public void truncate(int layer, int newLength) {
+        checkLayer(layer);
+        if (newLength < 0 || newLength > length[layer]) {
+            throw new IllegalArgumentException("truncate length " + newLength + " outside [0, " + length[layer] + "] (layer " + layer + ")");
+        }
+        if (newLength == length[layer]) return;
+        int blockSize = pool.blockSize();
+        int keepBlocks = (newLength + blockSize - 1) / blockSize;
+        for (int h = 0; h < kvHeads; h++) {
+            for (int blk = keepBlocks; blk < blockCount[layer]; blk++) pool.releaseBlock(blockIds[layer][h][blk]);
+            if (newLength % blockSize != 0) pool.metadata().clear(blockIds[layer][h][keepBlocks - 1]);
+        }
+        blockCount[layer] = keepBlocks;
+        length[layer] = newLength;
+    }
+
     /** Returns every block to the pool; the cache is empty afterwards. */
     public void release() {
         for (int layer = 0; layer < layers; layer++) {

@@ -1,5 +1,7 @@
 package ai.aether.engine;
 
+import ai.aether.attention.AttentionStats;
+import ai.aether.model.AetherKvCache;
 import ai.aether.model.KvCache;
 import ai.aether.model.Model;
 import ai.aether.tokenizer.StreamingDecoder;
@@ -89,6 +91,18 @@ public final class Generation implements Iterator<String> {
         return piece;
     }
 
+    /**
+     * What AETHER did in each layer during the latest decode step ({@code [layers]}: blocks kept,
+     * sparsity, bytes, certified bound), or an empty array when the cache is dense. The objects are
+     * live: the next step overwrites them.
+     */
+    public AttentionStats[] lastStepStats() {
+        if (!(cache instanceof AetherKvCache aether)) return new AttentionStats[0];
+        AttentionStats[] stats = new AttentionStats[aether.layers()];
+        for (int layer = 0; layer < stats.length; layer++) stats[layer] = aether.lastStep(layer);
+        return stats;
+    }
+
     /** Runs to the end, then returns the result. */
     public GenerationResult result() {
         while (hasNext()) next();
@@ -105,6 +119,7 @@ public final class Generation implements Iterator<String> {
             logits = model.prefill(newTokens, reusedPrefix, cache);
             position = promptEnd;
             prefillNanos = System.nanoTime() - startNanos;
+            if (cache instanceof AetherKvCache aether) aether.resetStats();
         } else {
             logits = model.decode(history[historyLength - 1], position, cache);
             position++;
@@ -161,6 +176,7 @@ public final class Generation implements Iterator<String> {
         long end = System.nanoTime();
         GenerationResult.Timings timings = new GenerationResult.Timings(promptEnd - reusedPrefix, prefillNanos,
                 firstTokenNanos - startNanos, generated, end - firstTokenNanos);
-        result = new GenerationResult(text.toString(), Arrays.copyOfRange(history, promptEnd, historyLength), reason, timings);
+        AttentionReport attention = cache instanceof AetherKvCache aether ? AttentionReport.of(aether) : null;
+        result = new GenerationResult(text.toString(), Arrays.copyOfRange(history, promptEnd, historyLength), reason, timings, attention);
     }
 }

@@ -7,8 +7,9 @@ package ai.aether.engine;
  * @param tokens      generated token ids, the stop token excluded
  * @param stopReason  why generation ended
  * @param timings     prompt and generation speed
+ * @param attention   what AETHER attention did during decode, or null when the cache is dense
  */
-public record GenerationResult(String text, int[] tokens, StopReason stopReason, Timings timings) {
+public record GenerationResult(String text, int[] tokens, StopReason stopReason, Timings timings, AttentionReport attention) {
 
     /** Why a generation ended. */
     public enum StopReason {

@@ -1,6 +1,8 @@
 package ai.aether.engine;
 
+import ai.aether.attention.AetherConfig;
 import ai.aether.kernels.attention.KvDtype;
+import ai.aether.model.AetherKvCache;
 import ai.aether.model.BlockedKvCache;
 import ai.aether.model.ContiguousKvCache;
 import ai.aether.model.KvCache;
@@ -20,4 +22,10 @@ public interface KvCacheFactory {
 
     /** The plain contiguous fp32 cache with straightforward attention: the simple reference. */
     KvCacheFactory CONTIGUOUS_F32 = (config, capacity) -> ContiguousKvCache.forModel(config, capacity, ContiguousKvCache.Precision.F32);
+
+    /** AETHER block-sparse attention with {@code config}; {@code null} means dense fp16 ({@link #DENSE_F16}). */
+    static KvCacheFactory aether(AetherConfig config) {
+        if (config == null) return DENSE_F16;
+        return (model, capacity) -> new AetherKvCache(model, capacity, config);
+    }
 }

@@ -1,5 +1,6 @@
 package ai.aether.engine;
 
+import ai.aether.attention.AetherConfig;
 import ai.aether.model.KvCache;
 import ai.aether.model.Model;
 import ai.aether.tokenizer.ChatTemplate.ChatMessage;
@@ -41,6 +42,8 @@ public final class LLM implements AutoCloseable {
 
         public Options withContextLength(int value) { return new Options(value, kvCache); }
         public Options withKvCache(KvCacheFactory value) { return new Options(contextLength, value); }
+        /** AETHER attention with {@code config}; null means dense. */
+        public Options withAether(AetherConfig config) { return new Options(contextLength, KvCacheFactory.aether(config)); }
     }
 
     private final Model model;
@@ -68,6 +71,11 @@ public final class LLM implements AutoCloseable {
     /** Loads a GGUF model and the tokenizer in its metadata, with default options. */
     public static LLM load(Path path) throws IOException {
         return load(path, Options.DEFAULT);
+    }
+
+    /** Loads a GGUF model with AETHER attention configured by {@code config} (null: dense attention). */
+    public static LLM load(Path path, AetherConfig config) throws IOException {
+        return load(path, Options.DEFAULT.withAether(config));
     }
 
     public static LLM load(Path path, Options options) throws IOException {

@@ -1,0 +1,37 @@
+package ai.aether.engine;
+
+import ai.aether.attention.AttentionStats;
+import ai.aether.model.AetherKvCache;
+
+/**
+ * What AETHER attention did over the decode steps of one generation (prefill is dense and not
+ * counted). Sparsity is the share of KV blocks skipped, summed over layers and KV heads; bytes read
+ * include the radar's metadata.
+ *
+ * @param decodeSteps           decode steps measured
+ * @param sparsity              blocks skipped / blocks present, all layers
+ * @param sparsityPerLayer      {@code [layers]} the same per layer (0 for dense layers)
+ * @param bytesReadShare        (KV bytes read + metadata bytes) / dense KV bytes
+ * @param certifiedDroppedMass  largest certified bound on dropped softmax mass (NaN unless the selection certifies)
+ * @param selectionShare        radar + selection time / (radar + selection + attention) time
+ */
+public record AttentionReport(long decodeSteps, double sparsity, double[] sparsityPerLayer, double bytesReadShare,
+                              double certifiedDroppedMass, double selectionShare) {
+
+    /** The report of the decode steps {@code cache} has counted since its last reset. */
+    public static AttentionReport of(AetherKvCache cache) {
+        AttentionStats total = cache.total();
+        double[] perLayer = new double[cache.layers()];
+        for (int layer = 0; layer < perLayer.length; layer++) perLayer[layer] = cache.layerTotal(layer).sparsity();
+        long busy = total.selectionNanos() + total.attentionNanos();
+        return new AttentionReport(cache.decodeSteps(), total.sparsity(), perLayer, total.bytesReadShare(),
+                total.certifiedDroppedMass(), busy == 0 ? 0 : (double) total.selectionNanos() / busy);
+    }
+
+    /** One line for the CLI. */
+    public String summary() {
+        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, KV+metadata bytes read %.1f%% of dense, radar+selection %.1f%% of attention time",
+                decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare);
+        return Double.isNaN(certifiedDroppedMass) ? line : line + String.format(", certified dropped mass <= %.2e", certifiedDroppedMass);
+    }
+}

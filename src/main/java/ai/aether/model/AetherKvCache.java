@@ -1,0 +1,157 @@
+package ai.aether.model;
+
+import ai.aether.attention.AetherAttention;
+import ai.aether.attention.AetherConfig;
+import ai.aether.attention.AetherKvPool;
+import ai.aether.attention.AttentionStats;
+import ai.aether.attention.SequenceKvCache;
+
+/**
+ * The model's KV cache with AETHER attention: keys and values in a paged block pool with per-block
+ * metadata ({@link SequenceKvCache}); prefill attends densely (and builds the metadata of every
+ * full block at once); each decode step runs radar, selection and sparse attention per layer,
+ * dense below {@code minSeqLength} tokens and in {@code denseLayers} (the selector's rules).
+ *
+ * <p>Statistics: {@link #lastStep(int)} holds what the latest decode step did in each layer
+ * (blocks kept, sparsity, bytes, certified bound); {@link #total()} sums decode steps since
+ * {@link #resetStats()}. Not thread-safe, like the model that drives it.
+ */
+public final class AetherKvCache implements KvCache {
+
+    private final AetherConfig config;
+    private final int layers, kvHeads, headDim, capacity, queryHeads;
+    private final SequenceKvCache sequence;
+    private final AetherAttention attention;
+    private final AttentionStats[] stepStats;  // [layers] the latest decode step
+    private final AttentionStats[] layerTotals;  // [layers] summed over decode steps since resetStats
+    private final AttentionStats total = new AttentionStats();
+    private long decodeSteps;
+
+    public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
+        this(model, capacity, config, AetherKvPool.forConfig(config, model.headDim(), 0));
+    }
+
+    /** A cache whose blocks live in {@code pool} (shared by several sequences; the pool fixes block size and dtype). */
+    public AetherKvCache(ModelConfig model, int capacity, AetherConfig config, AetherKvPool pool) {
+        if (capacity < 1) throw new IllegalArgumentException("KV cache capacity must be >= 1, got " + capacity);
+        if (pool.blockSize() != config.blockSize() || pool.dtype() != config.kvDtype() || pool.headDim() != model.headDim()) {
+            throw new IllegalArgumentException("the pool (block " + pool.blockSize() + ", " + pool.dtype() + ", head dim " + pool.headDim()
+                    + ") does not match the config (block " + config.blockSize() + ", " + config.kvDtype() + ") and model (head dim "
+                    + model.headDim() + ")");
+        }
+        for (int layer : config.denseLayers()) {
+            if (layer >= model.layers()) {
+                throw new IllegalArgumentException("denseLayers entry " + layer + " outside the model's layers [0, " + model.layers() + ")");
+            }
+        }
+        this.config = config;
+        this.layers = model.layers();
+        this.kvHeads = model.kvHeads();
+        this.headDim = model.headDim();
+        this.queryHeads = model.heads();
+        this.capacity = capacity;
+        this.sequence = pool.newSequence(layers, kvHeads);
+        this.attention = new AetherAttention(config, queryHeads, kvHeads, headDim);
+        this.stepStats = new AttentionStats[layers];
+        this.layerTotals = new AttentionStats[layers];
+        for (int i = 0; i < layers; i++) {
+            stepStats[i] = new AttentionStats();
+            layerTotals[i] = new AttentionStats();
+        }
+    }
+
+    public AetherConfig config() { return config; }
+    @Override public int layers() { return layers; }
+    @Override public int kvHeads() { return kvHeads; }
+    @Override public int headDim() { return headDim; }
+    @Override public int capacity() { return capacity; }
+
+    /** Tokens cached in {@code layer}. */
+    public int length(int layer) { return sequence.length(layer); }
+
+    /** The attention (its {@code lastPlan()} shows the blocks the latest decode call kept). */
+    public AetherAttention attention() { return attention; }
+
+    /** The underlying block tables (for dumps and inspection). */
+    public SequenceKvCache sequence() { return sequence; }
+
+    /** What the latest decode step did in {@code layer} (zero before the first decode step). */
+    public AttentionStats lastStep(int layer) {
+        if (layer < 0 || layer >= layers) throw new IllegalArgumentException("layer " + layer + " outside [0, " + layers + ")");
+        return stepStats[layer];
+    }
+
+    /** Sums over the decode steps since {@link #resetStats()} for {@code layer}. */
+    public AttentionStats layerTotal(int layer) {
+        lastStep(layer);
+        return layerTotals[layer];
+    }
+
+    /** Sums over every layer of every decode step since {@link #resetStats()}. */
+    public AttentionStats total() { return total; }
+
+    /** Decode steps since {@link #resetStats()}. */
+    public long decodeSteps() { return decodeSteps; }
+
+    public void resetStats() {
+        total.reset();
+        decodeSteps = 0;
+        for (int i = 0; i < layers; i++) {
+            stepStats[i].reset();
+            layerTotals[i].reset();
+        }
+    }
+
+    @Override
+    public void write(int layer, int position, int tokens, float[] keys, float[] values) {
+        checkRange(layer, position, tokens);
+        int length = sequence.length(layer);
+        if (position > length) {
+            throw new IllegalArgumentException("layer " + layer + ": writing at position " + position + " would leave a gap after the "
+                    + length + " cached tokens");
+        }
+        if (position < length) sequence.truncate(layer, position);
+        sequence.append(layer, keys, values, tokens);
+    }
+
+    @Override
+    public void attend(int layer, int position, int tokens, float[] queries, int heads, float[] out) {
+        checkRange(layer, position, tokens);
+        if (heads != queryHeads) throw new IllegalArgumentException("attention with " + heads + " query heads; the cache was built for " + queryHeads);
+        if (sequence.length(layer) != position + tokens) {
+            throw new IllegalStateException("layer " + layer + ": attention for positions [" + position + ", " + (position + tokens)
+                    + ") but the cache holds " + sequence.length(layer) + " tokens; write them first");
+        }
+        if (tokens > 1) {
+            attention.prefill(layer, sequence, position, tokens, queries, out);
+            return;
+        }
+        if (layer == 0) decodeSteps++;
+        AttentionStats step = stepStats[layer];
+        step.reset();
+        attention.decode(layer, sequence, queries, out, step);
+        layerTotals[layer].addAll(step);
+        total.addAll(step);
+    }
+
+    @Override
+    public void truncate(int length) {
+        KvCache.super.truncate(length);
+        for (int layer = 0; layer < layers; layer++) {
+            if (sequence.length(layer) > length) sequence.truncate(layer, length);
+        }
+    }
+
+    /** Returns the blocks to the pool. */
+    public void release() {
+        sequence.release();
+    }
+
+    private void checkRange(int layer, int position, int tokens) {
+        if (layer < 0 || layer >= layers) throw new IllegalArgumentException("layer " + layer + " outside [0, " + layers + ")");
+        if (position < 0 || tokens < 1 || (long) position + tokens > capacity) {
+            throw new IllegalArgumentException("positions [" + position + ", " + ((long) position + tokens)
+                    + ") do not fit the KV cache capacity " + capacity);
+        }
+    }
+}
