@@ -18,10 +18,10 @@ import ai.aether.attention.SequenceKvCache;
  */
 public final class AetherKvCache implements KvCache {
 
-    private final AetherConfig config;
+    private AetherConfig config;
     private final int layers, kvHeads, headDim, capacity, queryHeads;
     private final SequenceKvCache sequence;
-    private final AetherAttention attention;
+    private AetherAttention attention;
     private final AttentionStats[] stepStats;  // [layers] the latest decode step
     private final AttentionStats[] layerTotals;  // [layers] summed over decode steps since resetStats
     private final AttentionStats total = new AttentionStats();
@@ -39,11 +39,7 @@ public final class AetherKvCache implements KvCache {
                     + ") does not match the config (block " + config.blockSize() + ", " + config.kvDtype() + ") and model (head dim "
                     + model.headDim() + ")");
         }
-        for (int layer : config.denseLayers()) {
-            if (layer >= model.layers()) {
-                throw new IllegalArgumentException("denseLayers entry " + layer + " outside the model's layers [0, " + model.layers() + ")");
-            }
-        }
+        checkDenseLayers(config, model.layers());
         this.config = config;
         this.layers = model.layers();
         this.kvHeads = model.kvHeads();
@@ -61,6 +57,31 @@ public final class AetherKvCache implements KvCache {
     }
 
     public AetherConfig config() { return config; }
+
+    /**
+     * Switches the decode attention to {@code next} (same block size and KV dtype: the stored
+     * blocks and metadata are reused), or to dense attention over the same blocks when null. This
+     * is how an evaluation prefills a prompt once and decodes it under several settings (rewinding
+     * with {@link #truncate} in between).
+     */
+    public void setConfig(AetherConfig next) {
+        AetherConfig target = next == null ? config.toBuilder().minSeqLength(1 << 30).build() : next;
+        if (target.blockSize() != config.blockSize() || target.kvDtype() != config.kvDtype()) {
+            throw new IllegalArgumentException("the new config's block size " + target.blockSize() + " and KV dtype " + target.kvDtype()
+                    + " must match the cache's (" + config.blockSize() + ", " + config.kvDtype() + ")");
+        }
+        checkDenseLayers(target, layers);
+        this.config = target;
+        this.attention = new AetherAttention(target, queryHeads, kvHeads, headDim);
+    }
+
+    private static void checkDenseLayers(AetherConfig config, int layers) {
+        for (int layer : config.denseLayers()) {
+            if (layer >= layers) {
+                throw new IllegalArgumentException("denseLayers entry " + layer + " outside the model's layers [0, " + layers + ")");
+            }
+        }
+    }
     @Override public int layers() { return layers; }
     @Override public int kvHeads() { return kvHeads; }
     @Override public int headDim() { return headDim; }

@@ -128,6 +128,11 @@ class AetherKvCacheTest {
         assertEquals(0.5, cache.lastStep(1).sparsity(), 1e-12, "layer 1 at target 0.5 over 8 blocks");
         assertEquals(1, cache.decodeSteps());
 
+        cache.setConfig(null);  // dense over the same blocks
+        cache.attend(1, tokens - 1, 1, q, HEADS, out);
+        assertEquals(0.0, cache.lastStep(1).sparsity(), "after setConfig(null) every block is read");
+        assertThrows(IllegalArgumentException.class, () -> cache.setConfig(sparse().blockSize(16).build()));
+
         AetherKvCache shortCache = cache(sparse().minSeqLength(1000).build());
         shortCache.write(1, 0, tokens, gaussian(random, tokens * stride), gaussian(random, tokens * stride));
         shortCache.attend(1, tokens - 1, 1, q, HEADS, out);
