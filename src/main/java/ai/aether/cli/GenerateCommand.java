@@ -54,6 +54,7 @@ public final class GenerateCommand implements Callable<Integer> {
             out.println();
             System.err.println(result.timings().summary() + " | stop: " + result.stopReason().name().toLowerCase()
                     + " | seed: " + options.effectiveSeed());
+            if (result.attention() != null) System.err.println(result.attention().summary());
         }
         return 0;
     }

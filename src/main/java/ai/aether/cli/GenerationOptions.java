@@ -7,7 +7,9 @@ import ai.aether.model.BlockedKvCache;
 import ai.aether.engine.LLM;
 import ai.aether.engine.SamplerConfig;
 import ai.aether.kernels.Parallel;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import ai.aether.attention.AetherConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,8 +22,11 @@ import java.util.concurrent.ThreadLocalRandom;
 /** Model, sampling and thread options shared by {@code generate} and {@code chat}. */
 final class GenerationOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF model file.")
-    Path model;
+    @Mixin
+    ModelOption model;
+
+    @Mixin
+    AetherOptions aether;
 
     @Option(names = "--max-tokens", defaultValue = "256", paramLabel = "N", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -53,9 +58,6 @@ final class GenerationOptions {
     @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "KV cache positions; 0 = the model's context (default).")
     int context;
 
-    @Option(names = "--kv", defaultValue = "FP16", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-    KvDtype kv;
-
     long effectiveSeed() {
         if (seed == null) seed = ThreadLocalRandom.current().nextLong();
         return seed;
@@ -66,13 +68,14 @@ final class GenerationOptions {
         return new GenerationParams(maxTokens, sampler, stops, Set.of());
     }
 
-    /** Applies --threads and loads the model with its tokenizer. */
+    /** Applies --threads, resolves --model (default smollm2) and loads it with AETHER attention, or dense with --dense. */
     LLM load() throws IOException {
         if (threads != null) Parallel.setThreads(threads);
-        if (!Files.isRegularFile(model)) throw new IOException("model file " + model + " does not exist");
-        KvDtype dtype = kv;
-        KvCacheFactory cache = (config, capacity) -> BlockedKvCache.forModel(config, capacity, dtype);
-        LLM llm = LLM.load(model, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
+        Path file = model.resolveOr("smollm2").path();
+        AetherConfig config = aether.configOrDense();
+        KvDtype dtype = aether.kvDtype();
+        KvCacheFactory cache = config == null ? (c, capacity) -> BlockedKvCache.forModel(c, capacity, dtype) : KvCacheFactory.aether(config);
+        LLM llm = LLM.load(file, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
         llm.warmUp();
         return llm;
     }

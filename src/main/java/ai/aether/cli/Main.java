@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                DemoCommand.class,
+                E2eCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -190,6 +190,11 @@ public final class Tokenizer {
         return new StreamingDecoder(this, renderSpecial);
     }
 
+    /** Whether the GGUF carries its own {@code tokenizer.chat_template} (otherwise {@link #chatTemplate()} falls back to ChatML). */
+    public boolean hasChatTemplate() {
+        return vocabulary.chatTemplate().isPresent();
+    }
+
     /** The model's chat template, or ChatML when it has none. */
     public ChatTemplate chatTemplate() {
         String bos = vocabulary.bosId() >= 0 ? vocabulary.tokens()[vocabulary.bosId()] : "";

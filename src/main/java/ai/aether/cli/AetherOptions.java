@@ -1,0 +1,108 @@
+package ai.aether.cli;
+
+import ai.aether.attention.AetherConfig;
+import ai.aether.attention.RadarScore;
+import ai.aether.attention.SelectionMode;
+import ai.aether.kernels.attention.KvDtype;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The AETHER configuration flags shared by every command that runs the model ({@code generate},
+ * {@code chat}, {@code demo}, {@code e2e}). Unset flags keep {@link AetherConfig}'s defaults; giving
+ * {@code --threshold}, {@code --top-k-blocks} or {@code --epsilon} without {@code --selection} picks the
+ * matching selection mode.
+ */
+public final class AetherOptions {
+
+    @Option(names = "--dense", description = "Dense attention (no AETHER) for this run.")
+    boolean dense;
+
+    @Option(names = "--block-size", paramLabel = "N", description = "Tokens per KV block (default 64).")
+    Integer blockSize;
+
+    @Option(names = "--selection", paramLabel = "MODE", description = "Block selection: ${COMPLETION-CANDIDATES} (default TARGET_SPARSITY).")
+    SelectionMode selection;
+
+    @Option(names = {"--target-sparsity", "--sparsity"}, paramLabel = "S", description = "Share of blocks to skip, in [0, 1) (default 0.8).")
+    Double targetSparsity;
+
+    @Option(names = "--threshold", paramLabel = "T", description = "THRESHOLD selection: keep blocks whose estimated share of attention mass exceeds T, in (0, 1].")
+    Double threshold;
+
+    @Option(names = "--top-k-blocks", paramLabel = "K", description = "TOP_K selection: blocks kept besides sinks and the local window.")
+    Integer topK;
+
+    @Option(names = "--epsilon", paramLabel = "E", description = "CERTIFIED selection: bound on the dropped softmax mass, in (0, 1).")
+    Double epsilon;
+
+    @Option(names = "--local-window", paramLabel = "BLOCKS", description = "Newest blocks always kept (default 4).")
+    Integer localWindow;
+
+    @Option(names = "--sink-blocks", paramLabel = "BLOCKS", description = "First blocks always kept (default 1).")
+    Integer sinkBlocks;
+
+    @Option(names = "--dense-layers", paramLabel = "L", split = ",", description = "Layers attended densely, e.g. 0,1 (default none).")
+    List<Integer> denseLayers = new ArrayList<>();
+
+    @Option(names = "--min-seq-length", paramLabel = "N", description = "Dense attention below N cached tokens (default 128).")
+    Integer minSeqLength;
+
+    @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES}.")
+    RadarScore score;
+
+    @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
+    KvDtype kv;
+
+    /** The AETHER config the flags describe, even with {@code --dense} (comparisons need both). */
+    public AetherConfig config() {
+        AetherConfig.Builder b = AetherConfig.builder();
+        if (blockSize != null) b.blockSize(blockSize);
+        if (targetSparsity != null) b.targetSparsity(targetSparsity);
+        if (threshold != null) b.threshold(threshold);
+        if (topK != null) b.topK(topK);
+        if (epsilon != null) b.epsilon(epsilon);
+        if (localWindow != null) b.localWindow(localWindow);
+        if (sinkBlocks != null) b.sinkBlocks(sinkBlocks);
+        if (!denseLayers.isEmpty()) b.denseLayers(denseLayers.stream().mapToInt(Integer::intValue).toArray());
+        if (minSeqLength != null) b.minSeqLength(minSeqLength);
+        if (score != null) b.radarScore(score);
+        if (kv != null) b.kvDtype(kv);
+        b.selection(selectionMode());
+        return b.build();
+    }
+
+    /** The config for this run: null when {@code --dense}. */
+    public AetherConfig configOrDense() {
+        return dense ? null : config();
+    }
+
+    /** KV storage type (for dense caches too). */
+    public KvDtype kvDtype() {
+        return kv != null ? kv : KvDtype.FP16;
+    }
+
+    private SelectionMode selectionMode() {
+        int implied = (threshold != null ? 1 : 0) + (topK != null ? 1 : 0) + (epsilon != null ? 1 : 0);
+        if (selection != null) return selection;
+        if (implied > 1) throw new IllegalArgumentException("--threshold, --top-k-blocks and --epsilon pick different selections; give one, or --selection");
+        if (threshold != null) return SelectionMode.THRESHOLD;
+        if (topK != null) return SelectionMode.TOP_K;
+        if (epsilon != null) return SelectionMode.CERTIFIED;
+        return SelectionMode.TARGET_SPARSITY;
+    }
+
+    /** A short description for headers, e.g. "TARGET_SPARSITY 0.80, block 64, window 4, SHRUNK_BOX". */
+    public static String describe(AetherConfig c) {
+        String mode = switch (c.selection()) {
+            case TARGET_SPARSITY -> String.format("target sparsity %.2f", c.targetSparsity());
+            case THRESHOLD -> "threshold " + c.threshold();
+            case TOP_K -> "top-k " + c.topK();
+            case CERTIFIED -> "certified eps " + c.epsilon();
+        };
+        return mode + ", block " + c.blockSize() + ", sinks " + c.sinkBlocks() + ", window " + c.localWindow() + " blocks, score "
+                + c.radarScore() + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + ", KV " + c.kvDtype();
+    }
+}

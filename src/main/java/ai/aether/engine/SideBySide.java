@@ -1,0 +1,150 @@
+package ai.aether.engine;
+
+import ai.aether.attention.AetherConfig;
+import ai.aether.model.AetherKvCache;
+import ai.aether.model.Model;
+import ai.aether.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Greedy generation from one prompt under several attention settings, for comparisons. The
+ * prompt is prefilled ONCE (prefill is dense whatever the setting, so it is identical for all)
+ * into an {@link AetherKvCache}; each setting then decodes from that same cache, which is rewound
+ * to the prompt in between. Dense runs read every block of the same cache with the same kernel,
+ * so dense and AETHER differ only in the blocks visited.
+ *
+ * <pre>{@code
+ * SideBySide.Outcome o = SideBySide.run(llm, prompt, 64,
+ *         List.of(SideBySide.Setting.dense(), new SideBySide.Setting("aether-0.8", AetherConfig.defaults())), null);
+ * double agreement = o.runs().get(1).agreementWith(o.runs().get(0));
+ * }</pre>
+ */
+public final class SideBySide {
+
+    /** A named attention setting; a null config is dense attention. */
+    public record Setting(String name, AetherConfig config) {
+        public Setting {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public static Setting dense() {
+            return new Setting("dense", null);
+        }
+    }
+
+    /**
+     * One setting's greedy continuation.
+     *
+     * @param tokens       generated ids (the end-of-generation token excluded)
+     * @param decodeNanos  time of the decode steps (every token after the first, which comes from the shared prefill)
+     * @param decodeSteps  decode steps timed
+     * @param attention    what AETHER did (for dense: sparsity 0)
+     */
+    public record Run(Setting setting, int[] tokens, String text, long decodeNanos, int decodeSteps, AttentionReport attention) {
+
+        public double decodeTokensPerSecond() {
+            return decodeNanos == 0 ? 0 : decodeSteps * 1e9 / decodeNanos;
+        }
+
+        /** Tokens identical to {@code other}'s before the first difference. */
+        public int commonPrefix(Run other) {
+            int n = Math.min(tokens.length, other.tokens.length), i = 0;
+            while (i < n && tokens[i] == other.tokens[i]) i++;
+            return i;
+        }
+
+        /**
+         * Share of positions where both runs produced the same token, over the longer run (a
+         * position one run did not reach counts as a difference).
+         */
+        public double agreementWith(Run other) {
+            int longest = Math.max(tokens.length, other.tokens.length), same = 0;
+            if (longest == 0) return 1;
+            for (int i = 0; i < Math.min(tokens.length, other.tokens.length); i++) if (tokens[i] == other.tokens[i]) same++;
+            return (double) same / longest;
+        }
+    }
+
+    /** Every setting's run, in the order given, plus the shared prefill. */
+    public record Outcome(int promptTokens, long prefillNanos, List<Run> runs) {
+        public double prefillTokensPerSecond() {
+            return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+        }
+    }
+
+    private static final int WARM_UP_STEPS = 4;
+
+    private SideBySide() {}
+
+    /**
+     * Runs every setting greedily for up to {@code maxTokens} tokens (stopping at the model's
+     * end-of-generation tokens). Settings must share block size and KV dtype (they share the cache).
+     *
+     * @param progress receives a line as each phase starts, or null
+     */
+    public static Outcome run(LLM llm, int[] prompt, int maxTokens, List<Setting> settings, Consumer<String> progress) {
+        if (settings.isEmpty()) throw new IllegalArgumentException("give at least one attention setting");
+        if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt encodes to no tokens; give some text");
+        Model model = llm.model();
+        Tokenizer tokenizer = llm.tokenizer();
+        int capacity = prompt.length + maxTokens + WARM_UP_STEPS + 1;
+        if (capacity > llm.contextLength()) {
+            throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) plus " + maxTokens + " generated tokens exceed the context of "
+                    + llm.contextLength());
+        }
+        AetherConfig base = settings.stream().map(Setting::config).filter(Objects::nonNull).findFirst().orElse(AetherConfig.defaults());
+        AetherKvCache cache = new AetherKvCache(model.config(), capacity, base);
+        try {
+            report(progress, "prefill: " + prompt.length + " tokens (once, shared by every setting)");
+            long start = System.nanoTime();
+            float[] prefillLogits = model.prefill(prompt, 0, cache);
+            long prefillNanos = System.nanoTime() - start;
+            int first = Sampler.argmax(prefillLogits);
+
+            for (Setting s : settings) {  // compile every path before anything is timed
+                cache.setConfig(s.config());
+                int token = first;
+                for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, prompt.length + i, cache));
+                cache.truncate(prompt.length);
+            }
+            List<Run> runs = new ArrayList<>();
+            for (Setting s : settings) {
+                report(progress, "decode: " + s.name());
+                cache.setConfig(s.config());
+                cache.truncate(prompt.length);
+                cache.resetStats();
+                runs.add(decode(model, tokenizer, cache, prompt.length, first, maxTokens, s));
+            }
+            return new Outcome(prompt.length, prefillNanos, List.copyOf(runs));
+        } finally {
+            cache.release();
+        }
+    }
+
+    private static Run decode(Model model, Tokenizer tokenizer, AetherKvCache cache, int position, int first, int maxTokens, Setting setting) {
+        int[] tokens = new int[maxTokens];
+        int count = 0, token = first, steps = 0;
+        long nanos = 0;
+        while (!tokenizer.isEndOfGeneration(token)) {
+            tokens[count++] = token;
+            if (count == maxTokens) break;
+            long t0 = System.nanoTime();
+            float[] logits = model.decode(token, position++, cache);
+            nanos += System.nanoTime() - t0;
+            steps++;
+            token = Sampler.argmax(logits);
+        }
+        int[] generated = Arrays.copyOf(tokens, count);
+        return new Run(setting, generated, tokenizer.decode(generated), nanos, steps, AttentionReport.of(cache));
+    }
+
+    private static void report(Consumer<String> progress, String line) {
+        if (progress != null) progress.accept(line);
+    }
+}
