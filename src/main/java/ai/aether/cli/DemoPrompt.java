@@ -43,7 +43,7 @@ record DemoPrompt(int[] tokens, String question, String expected, int detailToke
     }
 
     private static int[] encode(LLM llm, String planted, int chars) {
-        String body = planted.substring(0, chars) + "\n" + QUESTION;
+        String body = "Read this scene; a question about it follows.\n\n" + planted.substring(0, chars) + "\nQuestion: " + QUESTION;
         if (llm.tokenizer().hasChatTemplate()) {
             return llm.encodeChat(List.of(ChatMessage.user(body)));
         }
