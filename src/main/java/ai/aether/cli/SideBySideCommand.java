@@ -56,7 +56,7 @@ final class SideBySideCommand {
         String row = "%-26s" + "%-24s".repeat(runs.size()) + "%n";
         out.printf(Locale.ROOT, row, cells("", runs, r -> r.setting().name()));
         out.printf(Locale.ROOT, row, cells("generated tokens", runs, r -> Integer.toString(r.tokens().length)));
-        out.printf(Locale.ROOT, row, cells("decode tok/s", runs, r -> String.format(Locale.ROOT, "%.1f", r.decodeTokensPerSecond())));
+        out.printf(Locale.ROOT, row, cells("decode tok/s (median)", runs, r -> String.format(Locale.ROOT, "%.1f", r.decodeTokensPerSecond())));
         out.printf(Locale.ROOT, row, cells("block sparsity", runs, r -> String.format(Locale.ROOT, "%.1f%%", 100 * r.attention().sparsity())));
         out.printf(Locale.ROOT, row, cells("KV+metadata bytes read", runs,
                 r -> String.format(Locale.ROOT, "%.1f%% of dense", 100 * r.attention().bytesReadShare())));

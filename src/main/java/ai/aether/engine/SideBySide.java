@@ -41,14 +41,20 @@ public final class SideBySide {
      * One setting's greedy continuation.
      *
      * @param tokens       generated ids (the end-of-generation token excluded)
-     * @param decodeNanos  time of the decode steps (every token after the first, which comes from the shared prefill)
-     * @param decodeSteps  decode steps timed
+     * @param stepNanos    {@code [decode steps]} time of each decode step (every token after the first, which comes
+     *                     from the shared prefill)
      * @param attention    what AETHER did (for dense: sparsity 0)
      */
-    public record Run(Setting setting, int[] tokens, String text, long decodeNanos, int decodeSteps, AttentionReport attention) {
+    public record Run(Setting setting, int[] tokens, String text, long[] stepNanos, AttentionReport attention) {
 
+        /** Decode speed from the median step time (robust to a stray slow step, e.g. a GC pause). */
         public double decodeTokensPerSecond() {
-            return decodeNanos == 0 ? 0 : decodeSteps * 1e9 / decodeNanos;
+            if (stepNanos.length == 0) return 0;
+            long[] sorted = stepNanos.clone();
+            Arrays.sort(sorted);
+            int n = sorted.length;
+            double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+            return 1e9 / median;
         }
 
         /** Tokens identical to {@code other}'s before the first difference. */
@@ -129,19 +135,18 @@ public final class SideBySide {
 
     private static Run decode(Model model, Tokenizer tokenizer, AetherKvCache cache, int position, int first, int maxTokens, Setting setting) {
         int[] tokens = new int[maxTokens];
+        long[] stepNanos = new long[maxTokens];
         int count = 0, token = first, steps = 0;
-        long nanos = 0;
         while (!tokenizer.isEndOfGeneration(token)) {
             tokens[count++] = token;
             if (count == maxTokens) break;
             long t0 = System.nanoTime();
             float[] logits = model.decode(token, position++, cache);
-            nanos += System.nanoTime() - t0;
-            steps++;
+            stepNanos[steps++] = System.nanoTime() - t0;
             token = Sampler.argmax(logits);
         }
         int[] generated = Arrays.copyOf(tokens, count);
-        return new Run(setting, generated, tokenizer.decode(generated), nanos, steps, AttentionReport.of(cache));
+        return new Run(setting, generated, tokenizer.decode(generated), Arrays.copyOf(stepNanos, steps), AttentionReport.of(cache));
     }
 
     private static void report(Consumer<String> progress, String line) {
