@@ -58,7 +58,7 @@ public final class ChatCommand implements Callable<Integer> {
                 GenerationResult result = llm.generate(prompt, options.params(), (index, text) -> out.print(text));
                 out.println();
                 messages.add(ChatMessage.assistant(result.text()));
-                System.err.println("[" + result.timings().summary() + "]");
+                System.err.println("[" + result.timings().summary() + (result.attention() == null ? "" : " | " + result.attention().summary()) + "]");
             }
         }
         return 0;
