@@ -29,16 +29,19 @@ import java.util.TreeSet;
  * @param selection        selection mode, default TARGET_SPARSITY
  * @param epsilon          CERTIFIED: bound on the dropped softmax mass, (0, 1), default 0.01
  * @param denseLayers      layer indices always attended densely (e.g. {0, 1} as Quest does), each >= 0
- * @param gqaPolicy        SHARED_MAX (default) or PER_QUERY_HEAD
- * @param radarScore       block score ranking blocks for THRESHOLD / TOP_K / TARGET_SPARSITY, default SHRUNK_BOX
- * @param shrinkFactor     SHRUNK_BOX beta, [0, 1], default 0.5
+ * @param gqaPolicy        SHARED_MAX (default: one selection per KV head, its rows combined by {@code groupCombine}) or PER_QUERY_HEAD
+ * @param radarScore       block score ranking blocks for THRESHOLD / TOP_K / TARGET_SPARSITY, default QUANTIZED_BOX
+ *                         (CERTIFIED selection uses {@link RadarScore#certifiedCounterpart()})
+ * @param shrinkFactor     SHRUNK_BOX / QUANTIZED_BOX beta, [0, 1], default 0.5
  * @param kvDtype          storage type of cached keys and values, default FP16
+ * @param groupCombine     how a shared selection's rows (a GQA group) combine into one ranking score for TOP_K and
+ *                         TARGET_SPARSITY: MAX or SOFTMAX_SUM (default)
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
                            boolean useConcentration, boolean causal, int minSeqLength, SelectionMode selection,
                            double epsilon, Set<Integer> denseLayers, GqaPolicy gqaPolicy, RadarScore radarScore,
-                           double shrinkFactor, KvDtype kvDtype) {
+                           double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine) {
 
     public AetherConfig {
         requireRange("blockSize", blockSize, 1, 4096);
@@ -65,9 +68,10 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         }
         denseLayers = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(denseLayers));
         requireNonNull("gqaPolicy", gqaPolicy, "SHARED_MAX, PER_QUERY_HEAD");
-        requireNonNull("radarScore", radarScore, "BASIC, VARIANCE, CONCENTRATION, CAUSAL, CERTIFIED, QUEST, SHRUNK_BOX");
+        requireNonNull("radarScore", radarScore, java.util.Arrays.toString(RadarScore.values()));
         if (!(shrinkFactor >= 0 && shrinkFactor <= 1)) throw new IllegalArgumentException("shrinkFactor must be in [0, 1], got " + shrinkFactor);
         requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16");
+        requireNonNull("groupCombine", groupCombine, "MAX, SOFTMAX_SUM");
     }
 
     private static void requireRange(String field, int value, int min, int max) {
@@ -97,6 +101,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         b.recencyBonus = recencyBonus; b.useVariance = useVariance; b.useConcentration = useConcentration; b.causal = causal;
         b.minSeqLength = minSeqLength; b.selection = selection; b.epsilon = epsilon; b.denseLayers = denseLayers;
         b.gqaPolicy = gqaPolicy; b.radarScore = radarScore; b.shrinkFactor = shrinkFactor; b.kvDtype = kvDtype;
+        b.groupCombine = groupCombine;
         return b;
     }
 
@@ -105,9 +110,9 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         return denseLayers.contains(layer);
     }
 
-    /** The score that ranks blocks: CERTIFIED selection always uses the certified bound. */
+    /** The score that ranks blocks: CERTIFIED selection always uses a certified bound (QUANTIZED_BOUND for the quantised box, else CERTIFIED). */
     public RadarScore effectiveScore() {
-        return selection == SelectionMode.CERTIFIED ? RadarScore.CERTIFIED : radarScore;
+        return selection == SelectionMode.CERTIFIED ? radarScore.certifiedCounterpart() : radarScore;
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -129,9 +134,10 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private double epsilon = 0.01;
         private Set<Integer> denseLayers = Set.of();
         private GqaPolicy gqaPolicy = GqaPolicy.SHARED_MAX;
-        private RadarScore radarScore = RadarScore.SHRUNK_BOX;
+        private RadarScore radarScore = RadarScore.QUANTIZED_BOX;
         private double shrinkFactor = 0.5;
         private KvDtype kvDtype = KvDtype.FP16;
+        private GroupCombine groupCombine = GroupCombine.SOFTMAX_SUM;
 
         private Builder() {}
 
@@ -161,11 +167,12 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         public Builder radarScore(RadarScore v) { radarScore = v; return this; }
         public Builder shrinkFactor(double v) { shrinkFactor = v; return this; }
         public Builder kvDtype(KvDtype v) { kvDtype = v; return this; }
+        public Builder groupCombine(GroupCombine v) { groupCombine = v; return this; }
 
         public AetherConfig build() {
             return new AetherConfig(blockSize, threshold, thresholdMode, targetSparsity, topK, localWindow, sinkBlocks,
                     recencyDecay, recencyBonus, useVariance, useConcentration, causal, minSeqLength, selection, epsilon,
-                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype);
+                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine);
         }
     }
 }

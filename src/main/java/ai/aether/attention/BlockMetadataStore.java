@@ -13,11 +13,14 @@ import java.util.Arrays;
  * radius {@code R = max |k - c|}, and the per-channel key box as centre [D] and half-width [D].
  * Stored radii and half-widths are rounded up so that the stored box and ball still contain
  * every key; {@code centroidNorm}, {@code boxCenterNorm}, {@code boxHalfWidthNorm} size the
- * fp32 rounding margin of the certified score.
+ * fp32 rounding margin of the certified score. Also the 8-bit quantised box ({@link QuantizedBox}:
+ * 2D uint8 codes plus fp16 offset and step, rounded outwards so it still contains every key), which
+ * is all that the QUANTIZED_BOX / QUANTIZED_BOUND scores read.
  */
 public final class BlockMetadataStore {
 
     private final int headDim;
+    private final int quantizedRecordBytes;
     private int capacity;
 
     private int[] tokenCount = new int[0];          // [blocks] tokens summarised, 0 = no metadata yet
@@ -32,10 +35,12 @@ public final class BlockMetadataStore {
     private float[] boxCenter = new float[0];       // [blocks][headDim]
     private float[] boxHalfWidth = new float[0];    // [blocks][headDim]
     private float[] normSums = new float[0];        // [blocks][3]: |c|, |boxCenter|, |boxHalfWidth|
+    private byte[] quantizedBoxes = new byte[0];    // [blocks][2 * headDim + 4] QuantizedBox records
 
     public BlockMetadataStore(int headDim) {
         if (headDim < 1) throw new IllegalArgumentException("headDim must be >= 1, got " + headDim);
         this.headDim = headDim;
+        this.quantizedRecordBytes = QuantizedBox.recordBytes(headDim);
     }
 
     public int headDim() { return headDim; }
@@ -56,6 +61,7 @@ public final class BlockMetadataStore {
         boxCenter = Arrays.copyOf(boxCenter, n * headDim);
         boxHalfWidth = Arrays.copyOf(boxHalfWidth, n * headDim);
         normSums = Arrays.copyOf(normSums, n * 3);
+        quantizedBoxes = Arrays.copyOf(quantizedBoxes, n * quantizedRecordBytes);
         capacity = n;
     }
 
@@ -156,6 +162,7 @@ public final class BlockMetadataStore {
         normSums[blockId * 3] = roundUp(Math.sqrt(centroidNormSq));
         normSums[blockId * 3 + 1] = roundUp(Math.sqrt(centerNormSq));
         normSums[blockId * 3 + 2] = roundUp(Math.sqrt(halfNormSq));
+        QuantizedBox.encode(lo, hi, dim, quantizedBoxes, blockId * quantizedRecordBytes);
         tokenCount[blockId] = tokens;
     }
 
@@ -178,6 +185,9 @@ public final class BlockMetadataStore {
     float[] boxCenters() { return boxCenter; }
     float[] boxHalfWidths() { return boxHalfWidth; }
     float[] normSums() { return normSums; }
+    /** {@code [blocks][2 * headDim + 4]} quantised box records (layout in {@link QuantizedBox}). */
+    byte[] quantizedBoxes() { return quantizedBoxes; }
+    int quantizedRecordBytes() { return quantizedRecordBytes; }
 
     public float angularRadius(int blockId) { return angularRadius[blockId]; }
     public float variance(int blockId) { return variance[blockId]; }
@@ -193,6 +203,17 @@ public final class BlockMetadataStore {
     public float boxMin(int blockId, int d) { return boxCenter(blockId, d) - boxHalfWidth(blockId, d); }
     public float boxMax(int blockId, int d) { return boxCenter(blockId, d) + boxHalfWidth(blockId, d); }
 
+    /** Quantised box: fp16 grid offset. */
+    public float quantizedOffset(int blockId) { return QuantizedBox.offset(quantizedBoxes, blockId * quantizedRecordBytes, headDim); }
+    /** Quantised box: fp16 grid step, +infinity when the keys leave the fp16 range (the block is then always kept). */
+    public float quantizedStep(int blockId) { return QuantizedBox.step(quantizedBoxes, blockId * quantizedRecordBytes, headDim); }
+    /** Quantised box: code L_d (0..255) of channel d's lower end. */
+    public int quantizedLowCode(int blockId, int d) { return QuantizedBox.lowCode(quantizedBoxes, blockId * quantizedRecordBytes, d); }
+    /** Quantised box: code H_d (0..255) of channel d's upper end. */
+    public int quantizedHighCode(int blockId, int d) {
+        return QuantizedBox.highCode(quantizedBoxes, blockId * quantizedRecordBytes, headDim, d);
+    }
+
     /** Metadata bytes the radar reads per block for a score (count honestly for bytes-read comparisons). */
     public long bytesPerBlock(RadarScore score, boolean useVariance, boolean useConcentration) {
         long vector = 4L * headDim;
@@ -201,6 +222,7 @@ public final class BlockMetadataStore {
             case VARIANCE -> vector + 8 + (useConcentration ? 4 : 0);
             case CONCENTRATION -> vector + 8 + (useVariance ? 4 : 0);
             case QUEST, SHRUNK_BOX -> 2 * vector;
+            case QUANTIZED_BOX, QUANTIZED_BOUND -> quantizedRecordBytes;
             case CERTIFIED -> 3 * vector + 4 + 12;
         };
     }

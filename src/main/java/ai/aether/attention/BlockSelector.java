@@ -1,23 +1,32 @@
 package ai.aether.attention;
 
 import ai.aether.kernels.attention.KvBlockPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
  * Selection (SPEC 1.4): which blocks of one KV head a group of query rows reads. Sinks, the local
- * window and the newest block are always kept; below {@code minSeqLength} tokens, and in dense
- * layers, everything is kept. With several rows (a GQA group sharing a selection) a block's
- * potential is the MAX over the rows (a mean would break the bound).
+ * window, the newest block and every block scoring +infinity (no metadata yet, or keys beyond the
+ * quantised grid) are always kept; below {@code minSeqLength} tokens, and in dense layers, everything
+ * is kept. With several rows (a GQA group sharing a selection) TOP_K and TARGET_SPARSITY rank blocks
+ * by the rows' scores combined per {@link AetherConfig#groupCombine()} (MAX, or SOFTMAX_SUM: summed
+ * per-row softmax shares); THRESHOLD and CERTIFIED decide per row (a mean would break the bound).
  *
  * <p>One instance per thread: it owns its scratch arrays.
  */
 public final class BlockSelector {
 
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
     private final AetherConfig config;
     private final EventRadar radar;
     private float[] scores = new float[0];      // [rows][blocks] radar scores
-    private float[] groupScore = new float[0];  // [blocks] max over rows
+    private float[] groupScore = new float[0];  // [blocks] rows combined (groupCombine; THRESHOLD ABSOLUTE: max)
+    private float[] shares = new float[0];      // [blocks] one row's exp(s - max), SOFTMAX_SUM
     private boolean[] forced = new boolean[0];  // [blocks]
     private float[] sortScratch = new float[0];
     private long[] order = new long[0];
@@ -57,13 +66,18 @@ public final class BlockSelector {
         if (scoresOut != null) System.arraycopy(scores, 0, scoresOut, 0, rows * count);
         int forcedCount = 0, candidates = 0;
         for (int i = 0; i < count; i++) {
+            boolean unscored = false;
+            for (int r = 0; r < rows && !unscored; r++) unscored = !Float.isFinite(scores[r * count + i]);
             forced[i] = i < config.sinkBlocks() || i >= count - config.localWindow() || i == count - 1
-                    || !metadata.hasMetadata(blockIds[i]);
+                    || !metadata.hasMetadata(blockIds[i]) || unscored;
             keep[i] = forced[i];
             if (forced[i]) forcedCount++; else candidates++;
-            float g = Float.NEGATIVE_INFINITY;
-            for (int r = 0; r < rows; r++) g = Math.max(g, scores[r * count + i]);
-            groupScore[i] = g;
+        }
+        boolean ranking = config.selection() == SelectionMode.TOP_K || config.selection() == SelectionMode.TARGET_SPARSITY;
+        if (ranking && config.groupCombine() == GroupCombine.SOFTMAX_SUM && rows > 1) {
+            softmaxSum(scores, rows, count, groupScore, shares);
+        } else {
+            maxOverRows(scores, rows, count, groupScore);
         }
         double bound = Double.NaN;
         switch (config.selection()) {
@@ -90,7 +104,58 @@ public final class BlockSelector {
 
     private void scoreAll(BlockMetadataStore metadata, int[] blockIds, int count, float[] queries, int rowOffset, int rows,
                           int dim, float[] out) {
-        for (int r = 0; r < rows; r++) radar.scoreBlocks(metadata, queries, rowOffset + r * dim, blockIds, count, out, r * count);
+        radar.scoreRows(metadata, queries, rowOffset, rows, blockIds, count, out);
+    }
+
+    /** {@code out[i] = max_r scores[r][i]}; scores {@code [rows][count]}. */
+    static void maxOverRows(float[] scores, int rows, int count, float[] out) {
+        System.arraycopy(scores, 0, out, 0, count);
+        for (int r = 1; r < rows; r++) for (int i = 0; i < count; i++) out[i] = Math.max(out[i], scores[r * count + i]);
+    }
+
+    /**
+     * SOFTMAX_SUM: {@code out[i] = sum_r exp(s_ri - m_r) / sum_k exp(s_rk - m_r)} over the finite scores
+     * of each row (m_r their max); a block with a non-finite score in any row gets +infinity (such blocks
+     * are forced). The sum of a row's shares is 1, so every row weighs the same whatever its logit scale.
+     *
+     * @param scores {@code [rows][count]} radar scores
+     * @param out    {@code [count]} combined scores
+     * @param exps   {@code [count]} scratch
+     */
+    static void softmaxSum(float[] scores, int rows, int count, float[] out, float[] exps) {
+        Arrays.fill(out, 0, count, 0f);
+        int bound = SPECIES.loopBound(count);
+        for (int r = 0; r < rows; r++) {
+            int row = r * count;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < count; i++) if (Float.isFinite(scores[row + i])) max = Math.max(max, scores[row + i]);
+            if (max == Float.NEGATIVE_INFINITY) continue;
+            FloatVector sum = FloatVector.zero(SPECIES);
+            int i = 0;
+            for (; i < bound; i += SPECIES.length()) {
+                FloatVector s = FloatVector.fromArray(SPECIES, scores, row + i);
+                VectorMask<Float> finite = s.test(VectorOperators.IS_FINITE);
+                FloatVector e = s.sub(max).lanewise(VectorOperators.EXP, finite).blend(0f, finite.not());
+                e.intoArray(exps, i);
+                sum = sum.add(e);
+            }
+            float z = sum.reduceLanes(VectorOperators.ADD);
+            for (; i < count; i++) {
+                float s = scores[row + i];
+                exps[i] = Float.isFinite(s) ? (float) Math.exp(s - max) : 0f;
+                z += exps[i];
+            }
+            float inverse = 1f / z;
+            i = 0;
+            for (; i < bound; i += SPECIES.length()) {
+                FloatVector.fromArray(SPECIES, exps, i).fma(FloatVector.broadcast(SPECIES, inverse), FloatVector.fromArray(SPECIES, out, i))
+                        .intoArray(out, i);
+            }
+            for (; i < count; i++) out[i] += exps[i] * inverse;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < count; i++) if (!Float.isFinite(scores[r * count + i])) out[i] = Float.POSITIVE_INFINITY;
+        }
     }
 
     private void ensure(int rows, int count, int dim) {
@@ -98,6 +163,7 @@ public final class BlockSelector {
         if (groupScore.length < count) {
             groupScore = new float[count];
             forced = new boolean[count];
+            shares = new float[count];
             sortScratch = new float[count];
             order = new long[count];
         }

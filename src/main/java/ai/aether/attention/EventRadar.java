@@ -1,17 +1,23 @@
 package ai.aether.attention;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The event radar: scores every block of one KV head for one query vector from the block
  * metadata alone (SPEC 1.2), in logit units. See {@link RadarScore} for which scores are true
  * bounds. Blocks without metadata yet (the open block) score +infinity: they are always kept.
+ * Not thread-safe (it owns scratch arrays): one per {@link BlockSelector}.
  */
 public final class EventRadar {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Quantised codes are widened byte -> float, one byte lane per float lane (at least 8 lanes: a 64-bit byte vector). */
+    private static final VectorSpecies<Float> CODE_FLOATS = SPECIES.length() >= 8 ? SPECIES : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> CODE_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(CODE_FLOATS.length() * 8));
 
     private final RadarScore score;
     private final boolean useVariance;
@@ -20,6 +26,9 @@ public final class EventRadar {
     private final double recencyBonus;
     private final double recencyDecay;
     private final float shrinkFactor;
+    private float[] codeWeights = new float[0];  // [rows][2 * headDim] quantised scores: query weights of the L and H codes
+    private float[] rowSums = new float[0];      // [rows][2] quantised scores: sum_d q_d, sum_d |q_d|
+    private float[] codes = new float[0];        // [2 * headDim] one block's codes - 128, widened to float
 
     public EventRadar(AetherConfig config) {
         this(config, config.effectiveScore());
@@ -39,9 +48,30 @@ public final class EventRadar {
 
     public RadarScore score() { return score; }
 
+    private boolean isQuantized() {
+        return score == RadarScore.QUANTIZED_BOX || score == RadarScore.QUANTIZED_BOUND;
+    }
+
     /** Metadata bytes read per scored block (per KV head; a GQA group shares the read). */
     public long metadataBytesPerBlock(BlockMetadataStore metadata) {
         return metadata.bytesPerBlock(score, useVariance, useConcentration);
+    }
+
+    /**
+     * Scores blocks {@code blockIds[0..count)} for {@code rows} query rows (a GQA group sharing one
+     * selection): row r's scores go to {@code out[r * count .. r * count + count)}. The quantised box
+     * scores widen each block's codes once for the whole group.
+     *
+     * @param queries {@code [.. rowOffset + rows * headDim ..]} the unscaled query rows
+     * @param out     {@code [rows][count]} scores in logit units
+     */
+    public void scoreRows(BlockMetadataStore metadata, float[] queries, int rowOffset, int rows, int[] blockIds, int count, float[] out) {
+        if (isQuantized()) {
+            scoreQuantized(metadata, queries, rowOffset, rows, blockIds, count, out, 0);
+            return;
+        }
+        int dim = metadata.headDim();
+        for (int r = 0; r < rows; r++) scoreBlocks(metadata, queries, rowOffset + r * dim, blockIds, count, out, r * count);
     }
 
     /**
@@ -53,6 +83,10 @@ public final class EventRadar {
      */
     public void scoreBlocks(BlockMetadataStore metadata, float[] query, int queryOffset, int[] blockIds, int count,
                             float[] out, int outOffset) {
+        if (isQuantized()) {
+            scoreQuantized(metadata, query, queryOffset, 1, blockIds, count, out, outOffset);
+            return;
+        }
         int dim = metadata.headDim();
         float scale = (float) (1.0 / Math.sqrt(dim));
         float queryNorm = (float) Math.sqrt(dot(query, queryOffset, query, queryOffset, dim));
@@ -68,10 +102,82 @@ public final class EventRadar {
                 case QUEST -> boxScore(metadata, id, query, queryOffset, dim, 1f);
                 case SHRUNK_BOX -> boxScore(metadata, id, query, queryOffset, dim, shrinkFactor);
                 case CERTIFIED -> certifiedBound(metadata, id, query, queryOffset, queryNorm, dim);
+                case QUANTIZED_BOX, QUANTIZED_BOUND -> throw new IllegalStateException("quantised scores are computed per group");
             } * scale;
             if (recency) s += (float) (Math.abs(s) * recencyBonus * Math.pow(recencyDecay, newest - i));
             out[outOffset + i] = s;
         }
+    }
+
+    /**
+     * Quantised box scores. With codes L, H, grid (off, step), c = off + step (L + H) / 2 and
+     * h = step (H - L) / 2, the score {@code q.c + beta sum_d |q_d| h_d} rearranges to
+     * {@code off sum_d q_d + step/2 (a.L + b.H)} with a = q - beta |q|, b = q + beta |q|; the codes are
+     * stored minus 128, which moves {@code 128 step sum_d q_d} into the first term. So per block and
+     * row: one dot product of 2D floats with 2D widened bytes and two scalars (beta = 1 for the bound).
+     */
+    private void scoreQuantized(BlockMetadataStore metadata, float[] queries, int rowOffset, int rows, int[] blockIds, int count,
+                                float[] out, int outOffset) {
+        int dim = metadata.headDim(), width = 2 * dim, record = metadata.quantizedRecordBytes();
+        boolean bound = score == RadarScore.QUANTIZED_BOUND;
+        float beta = bound ? 1f : shrinkFactor, scale = (float) (1.0 / Math.sqrt(dim));
+        if (codeWeights.length < rows * width) {
+            codeWeights = new float[rows * width];
+            rowSums = new float[rows * 2];
+        }
+        if (codes.length < width) codes = new float[width];
+        for (int r = 0; r < rows; r++) {
+            double sum = 0, l1 = 0;
+            for (int d = 0; d < dim; d++) {
+                float q = queries[rowOffset + r * dim + d], reach = beta * Math.abs(q);
+                codeWeights[r * width + d] = q - reach;
+                codeWeights[r * width + dim + d] = q + reach;
+                sum += q;
+                l1 += Math.abs(q);
+            }
+            rowSums[2 * r] = (float) sum;
+            rowSums[2 * r + 1] = (float) l1;
+        }
+        byte[] records = metadata.quantizedBoxes();
+        int bound8 = CODE_FLOATS.loopBound(width), lanes = CODE_FLOATS.length();
+        for (int i = 0; i < count; i++) {
+            int id = blockIds[i];
+            float step = metadata.hasMetadata(id) ? QuantizedBox.step(records, id * record, dim) : Float.POSITIVE_INFINITY;
+            if (!(step < Float.POSITIVE_INFINITY)) {  // open block, or keys beyond the fp16 grid: always kept
+                for (int r = 0; r < rows; r++) out[outOffset + r * count + i] = Float.POSITIVE_INFINITY;
+                continue;
+            }
+            int base = id * record;
+            int j = 0;
+            for (; j < bound8; j += lanes) {
+                ((FloatVector) ByteVector.fromArray(CODE_BYTES, records, base + j).convertShape(VectorOperators.B2F, CODE_FLOATS, 0))
+                        .intoArray(codes, j);
+            }
+            for (; j < width; j++) codes[j] = records[base + j];
+            float off = QuantizedBox.offset(records, base, dim);
+            float origin = off + QuantizedBox.CODE_BIAS * step, halfStep = 0.5f * step;
+            for (int r = 0; r < rows; r++) {
+                float s = origin * rowSums[2 * r] + halfStep * codeDot(codeWeights, r * width, width);
+                if (bound) {
+                    // fp32 rounding of sum q, origin, the 2D-term dot and the products: every term is at most
+                    // |q|_1 (|off| + 384 step) in size, each rounding a relative 2^-24.
+                    s += (float) ((4.0 * dim + 64) * 0x1p-24 * rowSums[2 * r + 1] * (Math.abs(off) + 384.0 * step)) + Float.MIN_NORMAL;
+                }
+                out[outOffset + r * count + i] = s * scale;
+            }
+        }
+    }
+
+    private float codeDot(float[] weights, int offset, int width) {
+        int bound = CODE_FLOATS.loopBound(width);
+        FloatVector acc = FloatVector.zero(CODE_FLOATS);
+        int j = 0;
+        for (; j < bound; j += CODE_FLOATS.length()) {
+            acc = FloatVector.fromArray(CODE_FLOATS, weights, offset + j).fma(FloatVector.fromArray(CODE_FLOATS, codes, j), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < width; j++) s += weights[offset + j] * codes[j];
+        return s;
     }
 
     /** Seed formula: q.mu + |q| r, the deviation widened by variance and/or scaled by concentration. */

@@ -30,13 +30,34 @@ public enum RadarScore {
     /** Quest: the per-channel min/max box bound {@code q.center + sum_d |q_d| halfwidth_d}. A bound in exact arithmetic, computed in fp32 without a rounding margin (a baseline). */
     QUEST,
     /**
-     * Shrunk box (default): {@code q.center + beta * sum_d |q_d| halfwidth_d} with beta = shrinkFactor (0.5).
-     * Same metadata and bytes as QUEST, better mass recall on real KV (research note); an estimate, not a bound.
+     * Shrunk box: {@code q.center + beta * sum_d |q_d| halfwidth_d} with beta = shrinkFactor (0.5), on the
+     * fp32 box. Same metadata and bytes as QUEST, better mass recall on real KV (research note); an estimate, not a bound.
      */
-    SHRUNK_BOX;
+    SHRUNK_BOX,
+    /**
+     * Quantised shrunk box (default): the shrunk-box estimate {@code q.c + beta * sum_d |q_d| h_d} with
+     * c and h decoded from the block's 8-bit outward-rounded key box (2D + 4 bytes per block, a quarter
+     * of the fp32 box). An estimate, not a bound; CERTIFIED selection with this score ranks and bounds by
+     * {@link #QUANTIZED_BOUND}, which reads the same bytes.
+     */
+    QUANTIZED_BOX,
+    /**
+     * True upper bound on the block's largest logit from the 8-bit quantised box alone:
+     * {@code q.c + sum_d |q_d| h_d} (beta = 1; the decoded box contains every key) plus a margin
+     * covering fp32 rounding. Certified.
+     */
+    QUANTIZED_BOUND;
 
     /** Whether this score never falls below the block's true largest logit. */
     public boolean isCertified() {
-        return this == CERTIFIED;
+        return this == CERTIFIED || this == QUANTIZED_BOUND;
+    }
+
+    /** The certified score CERTIFIED selection uses when this score is configured (one reading the same metadata where one exists). */
+    public RadarScore certifiedCounterpart() {
+        return switch (this) {
+            case QUANTIZED_BOX, QUANTIZED_BOUND -> QUANTIZED_BOUND;
+            default -> CERTIFIED;
+        };
     }
 }

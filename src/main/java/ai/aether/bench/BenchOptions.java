@@ -1,6 +1,7 @@
 package ai.aether.bench;
 
 import ai.aether.attention.AetherConfig;
+import ai.aether.attention.GroupCombine;
 import ai.aether.attention.RadarScore;
 
 import java.util.List;
@@ -11,7 +12,8 @@ import java.util.List;
  * @param batchSize      sequences decoded together in one timed call (synthetic: also the number of snapshots)
  * @param seqLens        cache lengths to measure (tokens)
  * @param config         AETHER settings: block size, sinks, window, selection, threshold, top-k, target sparsity, dtype, score
- * @param allVariants    every radar score, not just {@code config.radarScore()}
+ * @param allVariants    every radar score (max over the group) and the box scores under the other group combiner,
+ *                       not just the primary and the box comparisons
  * @param sparsitySweep  target sparsities to sweep (TARGET_SPARSITY for every method), or empty to use {@code config}'s selection once
  * @param warmup         untimed repetitions before measuring
  * @param reps           timed repetitions (medians are reported)
@@ -35,20 +37,26 @@ public record BenchOptions(int batchSize, List<Integer> seqLens, AetherConfig co
         sparsitySweep = List.copyOf(sparsitySweep);
     }
 
-    /** The methods of each table, primary first: radar scores, then Quest and the baselines. */
+    /**
+     * The methods of each table, primary first (the configured score and group combiner); then always the
+     * quantised box with softmax-sum and the shrunk box with max (the two AETHER defaults, new and
+     * previous); with {@code allVariants} every other score (max) and the two box scores under the other
+     * combiner; then Quest and the baselines.
+     */
     public List<Method> methods() {
-        List<Method> out = new java.util.ArrayList<>();
+        java.util.LinkedHashSet<Method> out = new java.util.LinkedHashSet<>();
         RadarScore primary = config.effectiveScore();
-        out.add(Method.of(primary));
+        out.add(Method.of(primary, primary.isCertified() ? GroupCombine.MAX : config.groupCombine()));
+        out.add(Method.of(RadarScore.QUANTIZED_BOX, GroupCombine.SOFTMAX_SUM));
+        out.add(Method.of(RadarScore.SHRUNK_BOX, GroupCombine.MAX));
         if (allVariants) {
-            for (RadarScore s : RadarScore.values()) {
-                if (s != primary && s != RadarScore.QUEST) out.add(Method.of(s));
-            }
+            for (RadarScore s : RadarScore.values()) if (s != RadarScore.QUEST) out.add(Method.of(s, GroupCombine.MAX));
+            out.add(Method.of(RadarScore.SHRUNK_BOX, GroupCombine.SOFTMAX_SUM));
         }
-        if (primary != RadarScore.QUEST) out.add(Method.of(RadarScore.QUEST));
+        out.add(Method.of(RadarScore.QUEST, GroupCombine.MAX));
         out.add(Method.ORACLE);
         out.add(Method.SINK_WINDOW);
         out.add(Method.RANDOM);
-        return out;
+        return List.copyOf(out);
     }
 }

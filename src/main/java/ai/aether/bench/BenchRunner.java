@@ -3,7 +3,6 @@ package ai.aether.bench;
 import ai.aether.attention.AetherConfig;
 import ai.aether.attention.BlockSelector;
 import ai.aether.attention.EventRadar;
-import ai.aether.attention.RadarScore;
 import ai.aether.attention.SelectionMode;
 import ai.aether.kernels.attention.AttentionBackend;
 import ai.aether.kernels.attention.DecodePlan;
@@ -101,9 +100,9 @@ public final class BenchRunner {
     }
 
     /** A score method's config keeping exactly {@code budget} of {@code blocks} blocks (forced ones included). */
-    private AetherConfig budgetConfig(RadarScore score, int budget, int blocks) {
-        return options.config().toBuilder().radarScore(score).selection(SelectionMode.TARGET_SPARSITY)
-                .targetSparsity(Math.max(0, 1 - budget / (double) blocks)).build();
+    private AetherConfig budgetConfig(Method method, int budget, int blocks) {
+        return options.config().toBuilder().radarScore(method.score()).groupCombine(method.combine())
+                .selection(SelectionMode.TARGET_SPARSITY).targetSparsity(Math.max(0, 1 - budget / (double) blocks)).build();
     }
 
     /** One method's selection at one level: keep arrays, selectors (radar methods) and bytes. */
@@ -168,7 +167,7 @@ public final class BenchRunner {
     private Step stepAtBudget(PreparedBatch batch, Method method, int[] budget, double level, int firstSnapshot) {
         if (method.usesRadar()) {
             BlockSelector[] selectors = new BlockSelector[batch.lists()];
-            for (int l = 0; l < selectors.length; l++) selectors[l] = new BlockSelector(budgetConfig(method.score(), budget[l], batch.blocks));
+            for (int l = 0; l < selectors.length; l++) selectors[l] = new BlockSelector(budgetConfig(method, budget[l], batch.blocks));
             return radarStep(batch, method, selectors);
         }
         boolean[][] keep = new boolean[batch.lists()][batch.blocks];

@@ -1,6 +1,7 @@
 package ai.aether.cli;
 
 import ai.aether.attention.AetherConfig;
+import ai.aether.attention.GroupCombine;
 import ai.aether.attention.RadarScore;
 import ai.aether.attention.SelectionMode;
 import ai.aether.kernels.attention.KvDtype;
@@ -50,8 +51,11 @@ public final class AetherOptions {
     @Option(names = "--min-seq-length", paramLabel = "N", description = "Dense attention below N cached tokens (default 128).")
     Integer minSeqLength;
 
-    @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES}.")
+    @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES} (default QUANTIZED_BOX).")
     RadarScore score;
+
+    @Option(names = "--group-combine", paramLabel = "MODE", description = "GQA group's scores combined by: ${COMPLETION-CANDIDATES} (default SOFTMAX_SUM).")
+    GroupCombine groupCombine;
 
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
     KvDtype kv;
@@ -69,6 +73,7 @@ public final class AetherOptions {
         if (!denseLayers.isEmpty()) b.denseLayers(denseLayers.stream().mapToInt(Integer::intValue).toArray());
         if (minSeqLength != null) b.minSeqLength(minSeqLength);
         if (score != null) b.radarScore(score);
+        if (groupCombine != null) b.groupCombine(groupCombine);
         if (kv != null) b.kvDtype(kv);
         b.selection(selectionMode());
         return b.build();
@@ -94,7 +99,7 @@ public final class AetherOptions {
         return SelectionMode.TARGET_SPARSITY;
     }
 
-    /** A short description for headers, e.g. "TARGET_SPARSITY 0.80, block 64, window 4, SHRUNK_BOX". */
+    /** A short description for headers, e.g. "target sparsity 0.80, block 64, sinks 1, window 4 blocks, score QUANTIZED_BOX (SOFTMAX_SUM)". */
     public static String describe(AetherConfig c) {
         String mode = switch (c.selection()) {
             case TARGET_SPARSITY -> String.format("target sparsity %.2f", c.targetSparsity());
@@ -103,6 +108,6 @@ public final class AetherOptions {
             case CERTIFIED -> "certified eps " + c.epsilon();
         };
         return mode + ", block " + c.blockSize() + ", sinks " + c.sinkBlocks() + ", window " + c.localWindow() + " blocks, score "
-                + c.radarScore() + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + ", KV " + c.kvDtype();
+                + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + ", KV " + c.kvDtype();
     }
 }

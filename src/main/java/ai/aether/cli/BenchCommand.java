@@ -1,6 +1,7 @@
 package ai.aether.cli;
 
 import ai.aether.attention.AetherConfig;
+import ai.aether.attention.GroupCombine;
 import ai.aether.attention.RadarScore;
 import ai.aether.attention.SelectionMode;
 import ai.aether.bench.BenchOptions;
@@ -102,8 +103,13 @@ public final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--score", paramLabel = "SCORE", converter = ScoreConverter.class,
-            description = "Radar score of the primary AETHER row: basic, variance, concentration, causal, certified, quest, shrunk-box. Default shrunk-box.")
-    RadarScore score = RadarScore.SHRUNK_BOX;
+            description = "Radar score of the primary AETHER row: basic, variance, concentration, causal, certified, quest, shrunk-box,"
+                    + " quantized-box, quantized-bound. Default quantized-box.")
+    RadarScore score = AetherConfig.defaults().radarScore();
+
+    @Option(names = "--group-combine", paramLabel = "MODE", converter = CombineConverter.class,
+            description = "How the primary row combines a GQA group's scores: max or softmax-sum. Default softmax-sum.")
+    GroupCombine groupCombine = AetherConfig.defaults().groupCombine();
 
     @Option(names = "--selection", paramLabel = "MODE", converter = SelectionConverter.class,
             description = "Selection without a sweep: threshold, top-k, target-sparsity or certified. Default target-sparsity.")
@@ -164,7 +170,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         AetherConfig config = AetherConfig.builder().blockSize(blockSize).kvDtype(dtype).radarScore(score).selection(selection)
                 .threshold(threshold).topK(topK).targetSparsity(targetSparsity).epsilon(epsilon).localWindow(localWindow)
-                .sinkBlocks(sinkBlocks).build();
+                .sinkBlocks(sinkBlocks).groupCombine(groupCombine).build();
         KvSource source;
         int h, hkv, d;
         List<Integer> lengths;
@@ -272,7 +278,14 @@ public final class BenchCommand implements Callable<Integer> {
     static final class ScoreConverter implements picocli.CommandLine.ITypeConverter<RadarScore> {
         @Override
         public RadarScore convert(String value) {
-            return enumValue(RadarScore.class, value, "basic, variance, concentration, causal, certified, quest, shrunk-box");
+            return enumValue(RadarScore.class, value, "basic, variance, concentration, causal, certified, quest, shrunk-box, quantized-box, quantized-bound");
+        }
+    }
+
+    static final class CombineConverter implements picocli.CommandLine.ITypeConverter<GroupCombine> {
+        @Override
+        public GroupCombine convert(String value) {
+            return enumValue(GroupCombine.class, value, "max, softmax-sum");
         }
     }
 

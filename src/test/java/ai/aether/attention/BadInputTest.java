@@ -39,6 +39,8 @@ class BadInputTest {
         failsWith(() -> AetherConfig.builder().denseLayers(0, -1).build(), "denseLayers", "-1");
         failsWith(() -> AetherConfig.builder().selection(null).build(), "selection", "TOP_K");
         failsWith(() -> AetherConfig.builder().kvDtype(null).build(), "kvDtype", "FP16");
+        failsWith(() -> AetherConfig.builder().groupCombine(null).build(), "groupCombine", "SOFTMAX_SUM");
+        failsWith(() -> AetherConfig.builder().radarScore(null).build(), "radarScore", "QUANTIZED_BOX");
     }
 
     @Test

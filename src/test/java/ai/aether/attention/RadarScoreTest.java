@@ -43,14 +43,28 @@ class RadarScoreTest {
             case BASIC, VARIANCE, CONCENTRATION, CAUSAL -> (qMu + deviation) * scale;
             case QUEST -> (center + reach) * scale;
             case SHRUNK_BOX -> (center + config.shrinkFactor() * reach) * scale;
-            case CERTIFIED -> throw new IllegalArgumentException("tested as a bound in SelectionPropertiesTest");
+            case QUANTIZED_BOX -> quantizedBox(config.shrinkFactor(), head, block) * scale;
+            case CERTIFIED, QUANTIZED_BOUND -> throw new IllegalArgumentException("tested as bounds in SelectionPropertiesTest and QuantizedBoxTest");
         };
         if (score == RadarScore.CAUSAL) s += Math.abs(s) * config.recencyBonus() * Math.pow(config.recencyDecay(), BLOCKS - 1 - block);
         return s;
     }
 
+    /** q.c + beta sum |q| h of the box decoded from the stored 8-bit codes (offset + step * code). */
+    private double quantizedBox(double beta, int head, int block) {
+        BlockMetadataStore store = meta.pool.metadata();
+        int id = meta.sequences[0].blockId(0, head / GROUP, block);
+        double off = store.quantizedOffset(id), step = store.quantizedStep(id), s = 0;
+        for (int d = 0; d < DIM; d++) {
+            double lo = off + step * store.quantizedLowCode(id, d), hi = off + step * store.quantizedHighCode(id, d);
+            double q = query.data()[head * DIM + d];
+            s += q * (lo + hi) / 2 + beta * Math.abs(q) * (hi - lo) / 2;
+        }
+        return s;
+    }
+
     @ParameterizedTest
-    @EnumSource(value = RadarScore.class, names = "CERTIFIED", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = RadarScore.class, names = {"CERTIFIED", "QUANTIZED_BOUND"}, mode = EnumSource.Mode.EXCLUDE)
     void scoresFollowTheFormulas(RadarScore score) {
         for (boolean flags : new boolean[] {false, true}) {
             AetherConfig config = AetherConfig.builder().blockSize(BLOCK).radarScore(score).useVariance(flags).useConcentration(flags)

@@ -86,11 +86,16 @@ class SelectionPropertiesTest {
         return AetherConfig.builder().blockSize(p.blockSize()).kvDtype(p.dtype()).minSeqLength(0);
     }
 
+    /** CERTIFIED selection bounds with QUANTIZED_BOUND when the quantised box is configured, else with CERTIFIED. */
+    private static RadarScore configuredScore(boolean quantized) {
+        return quantized ? RadarScore.QUANTIZED_BOX : RadarScore.SHRUNK_BOX;
+    }
+
     @Property(tries = 200)
-    void certifiedScoreNeverFallsBelowTheTrueBlockMaxLogit(@ForAll("problems") Problem p) {
+    void certifiedScoreNeverFallsBelowTheTrueBlockMaxLogit(@ForAll("problems") Problem p, @ForAll boolean quantized) {
         AetherMetadata meta = AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), true, true);
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(), meta,
-                configFor(p).selection(SelectionMode.CERTIFIED).build());
+                configFor(p).selection(SelectionMode.CERTIFIED).radarScore(configuredScore(quantized)).build());
         for (int b = 0; b < p.batch(); b++) {
             for (int h = 0; h < p.queryHeads(); h++) {
                 float[] keys = p.storedHead(b, h / p.group());
@@ -105,8 +110,8 @@ class SelectionPropertiesTest {
 
     @Property(tries = 200)
     void certifiedDroppedMassStaysWithinEpsilon(@ForAll("problems") Problem p, @ForAll @DoubleRange(min = 1e-4, max = 0.3) @Scale(5) double epsilon,
-                                                 @ForAll boolean perQueryHead) {
-        AetherConfig config = configFor(p).selection(SelectionMode.CERTIFIED).epsilon(epsilon)
+                                                 @ForAll boolean perQueryHead, @ForAll boolean quantized) {
+        AetherConfig config = configFor(p).selection(SelectionMode.CERTIFIED).epsilon(epsilon).radarScore(configuredScore(quantized))
                 .gqaPolicy(perQueryHead ? GqaPolicy.PER_QUERY_HEAD : GqaPolicy.SHARED_MAX).build();
         AetherMetadata meta = AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false);
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(), meta, config);
@@ -144,8 +149,8 @@ class SelectionPropertiesTest {
     @Property(tries = 150)
     void sinksWindowAndNewestBlockAreAlwaysKept(@ForAll("problems") Problem p, @ForAll SelectionMode mode,
                                                  @ForAll @IntRange(max = 3) int sinks, @ForAll @IntRange(max = 5) int window,
-                                                 @ForAll RadarScore score) {
-        AetherConfig config = configFor(p).selection(mode).sinkBlocks(sinks).localWindow(window).radarScore(score)
+                                                 @ForAll RadarScore score, @ForAll GroupCombine combine) {
+        AetherConfig config = configFor(p).selection(mode).sinkBlocks(sinks).localWindow(window).radarScore(score).groupCombine(combine)
                 .topK(0).targetSparsity(0.95).threshold(0.9).epsilon(1e-3).build();
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), true, true), config);
@@ -170,9 +175,9 @@ class SelectionPropertiesTest {
     @Property(tries = 150)
     void topKKeepsExactlyKPlusTheForcedBlocks(@ForAll("problems") Problem p, @ForAll @IntRange(max = 20) int k,
                                               @ForAll @IntRange(max = 3) int sinks, @ForAll @IntRange(max = 4) int window,
-                                              @ForAll RadarScore score, @ForAll GqaPolicy policy) {
+                                              @ForAll RadarScore score, @ForAll GqaPolicy policy, @ForAll GroupCombine combine) {
         AetherConfig config = configFor(p).selection(SelectionMode.TOP_K).topK(k).sinkBlocks(sinks).localWindow(window)
-                .radarScore(score).gqaPolicy(policy).build();
+                .radarScore(score).gqaPolicy(policy).groupCombine(combine).build();
         BlockMask mask = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false), config).mask();
         int forced = forcedCount(p.blocks(), sinks, window);
@@ -188,9 +193,10 @@ class SelectionPropertiesTest {
 
     @Property(tries = 150)
     void targetSparsityIsMetWithinOneBlock(@ForAll("problems") Problem p, @ForAll @DoubleRange(min = 0, max = 0.95) double target,
-                                           @ForAll @IntRange(max = 2) int sinks, @ForAll @IntRange(max = 3) int window) {
+                                           @ForAll @IntRange(max = 2) int sinks, @ForAll @IntRange(max = 3) int window,
+                                           @ForAll RadarScore score, @ForAll GroupCombine combine) {
         AetherConfig config = configFor(p).selection(SelectionMode.TARGET_SPARSITY).targetSparsity(target)
-                .sinkBlocks(sinks).localWindow(window).build();
+                .sinkBlocks(sinks).localWindow(window).radarScore(score).groupCombine(combine).build();
         BlockMask mask = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false), config).mask();
         int blocks = p.blocks(), forced = forcedCount(blocks, sinks, window);
@@ -212,7 +218,7 @@ class SelectionPropertiesTest {
     @Property(tries = 40)
     void sharedSelectionUsesTheMaxOverTheGroup(@ForAll("problems") Problem p, @ForAll @IntRange(min = 1, max = 6) int k) {
         AetherConfig config = configFor(p).selection(SelectionMode.TOP_K).topK(k).sinkBlocks(0).localWindow(0)
-                .radarScore(RadarScore.QUEST).build();
+                .radarScore(RadarScore.QUEST).groupCombine(GroupCombine.MAX).build();
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false), config);
         int blocks = p.blocks();

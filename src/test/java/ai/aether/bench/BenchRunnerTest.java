@@ -22,7 +22,9 @@ class BenchRunnerTest {
     @Test
     void everyMethodGetsTheSameBudgetAndTheOracleBoundsTheirMassRecall() throws Exception {
         List<ResultRow> rows = run(KvDtype.FP32, List.of(0.5, 0.8));
-        assertEquals(2 * 10, rows.size());
+        // quantized-box+sum (primary), shrunk-box, basic, variance, concentration, causal, certified, quantized-box,
+        // quantized-bound, shrunk-box+sum, quest, oracle, sink+window, random
+        assertEquals(2 * 14, rows.size());
         int blocks = (TOKENS + BLOCK - 1) / BLOCK;  // 32, the last one partial
         long denseBytes = (long) BATCH * KV_HEADS * TOKENS * DIM * 2 * 4;
         for (double level : List.of(0.5, 0.8)) {
@@ -43,12 +45,27 @@ class BenchRunnerTest {
                     assertTrue(r.denseMs() > 0 && r.sparseMs() > 0 && r.measuredSpeedup() > 0, r.method());
                     assertTrue(r.sparseMsP25() <= r.sparseMs() && r.sparseMs() <= r.sparseMsP75(), r.method());
                 }
-                if (r.method().equals("quest") || r.method().equals("shrunk-box")) {
+                if (r.method().equals("quest") || r.method().startsWith("shrunk-box")) {
                     // min/max box: 2 fp32 vectors per full block per KV head
                     assertEquals((long) BATCH * KV_HEADS * (TOKENS / BLOCK) * 2 * DIM * 4, r.metadataBytesRead(), r.method());
                 }
+                if (r.method().startsWith("quantized-")) {
+                    // 8-bit box: 2 x DIM codes + fp16 offset and step per full block per KV head
+                    assertEquals((long) BATCH * KV_HEADS * (TOKENS / BLOCK) * (2 * DIM + 4), r.metadataBytesRead(), r.method());
+                }
             }
         }
+    }
+
+    @Test
+    void theMethodsCompareThePrimaryWithBothBoxDefaultsQuestAndTheOracle() {
+        BenchOptions defaults = new BenchOptions(1, List.of(TOKENS), AetherConfig.defaults(), false, List.of(), 0, 1, 1);
+        assertEquals(List.of("quantized-box+sum", "shrunk-box", "quest", "oracle", "sink+window", "random"),
+                defaults.methods().stream().map(Method::name).toList());
+        AetherConfig old = AetherConfig.builder().radarScore(ai.aether.attention.RadarScore.SHRUNK_BOX)
+                .groupCombine(ai.aether.attention.GroupCombine.MAX).build();
+        assertEquals(List.of("shrunk-box", "quantized-box+sum", "quest", "oracle", "sink+window", "random"),
+                new BenchOptions(1, List.of(TOKENS), old, false, List.of(), 0, 1, 1).methods().stream().map(Method::name).toList());
     }
 
     @Test
