@@ -128,11 +128,18 @@ public final class BlockSelector {
         for (int r = 0; r < rows; r++) {
             int row = r * count;
             float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < count; i++) if (Float.isFinite(scores[row + i])) max = Math.max(max, scores[row + i]);
-            if (max == Float.NEGATIVE_INFINITY) continue;
-            FloatVector sum = FloatVector.zero(SPECIES);
             int i = 0;
             for (; i < bound; i += SPECIES.length()) {
+                FloatVector s = FloatVector.fromArray(SPECIES, scores, row + i);
+                max = Math.max(max, s.reduceLanes(VectorOperators.MAX, s.test(VectorOperators.IS_FINITE)));
+            }
+            for (; i < count; i++) if (Float.isFinite(scores[row + i])) max = Math.max(max, scores[row + i]);
+            if (max == Float.NEGATIVE_INFINITY) {  // nothing finite in this row: every block is forced
+                Arrays.fill(out, 0, count, Float.POSITIVE_INFINITY);
+                continue;
+            }
+            FloatVector sum = FloatVector.zero(SPECIES);
+            for (i = 0; i < bound; i += SPECIES.length()) {
                 FloatVector s = FloatVector.fromArray(SPECIES, scores, row + i);
                 VectorMask<Float> finite = s.test(VectorOperators.IS_FINITE);
                 FloatVector e = s.sub(max).lanewise(VectorOperators.EXP, finite).blend(0f, finite.not());
@@ -145,16 +152,13 @@ public final class BlockSelector {
                 exps[i] = Float.isFinite(s) ? (float) Math.exp(s - max) : 0f;
                 z += exps[i];
             }
-            float inverse = 1f / z;
-            i = 0;
-            for (; i < bound; i += SPECIES.length()) {
-                FloatVector.fromArray(SPECIES, exps, i).fma(FloatVector.broadcast(SPECIES, inverse), FloatVector.fromArray(SPECIES, out, i))
-                        .intoArray(out, i);
+            FloatVector inverse = FloatVector.broadcast(SPECIES, 1f / z);
+            for (i = 0; i < bound; i += SPECIES.length()) {
+                VectorMask<Float> unscored = FloatVector.fromArray(SPECIES, scores, row + i).test(VectorOperators.IS_FINITE).not();
+                FloatVector.fromArray(SPECIES, exps, i).fma(inverse, FloatVector.fromArray(SPECIES, out, i))
+                        .blend(Float.POSITIVE_INFINITY, unscored).intoArray(out, i);
             }
-            for (; i < count; i++) out[i] += exps[i] * inverse;
-        }
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < count; i++) if (!Float.isFinite(scores[r * count + i])) out[i] = Float.POSITIVE_INFINITY;
+            for (; i < count; i++) out[i] = Float.isFinite(scores[row + i]) ? out[i] + exps[i] / z : Float.POSITIVE_INFINITY;
         }
     }
 
@@ -175,8 +179,7 @@ public final class BlockSelector {
         if (k <= 0) return;
         int n = 0;
         for (int i = 0; i < count; i++) if (!forced[i]) sortScratch[n++] = groupScore[i];
-        Arrays.sort(sortScratch, 0, n);
-        float cut = sortScratch[n - k];
+        float cut = kthLargest(sortScratch, n, k);
         int above = 0;
         for (int i = 0; i < count; i++) {
             if (!forced[i] && groupScore[i] > cut) {
@@ -190,6 +193,38 @@ public final class BlockSelector {
                 above++;
             }
         }
+    }
+
+    /**
+     * The k-th largest of {@code values[0..n)} (1 <= k <= n, no NaN), i.e. what an ascending sort puts at
+     * index n - k; reorders the values. Quickselect (average O(n)) instead of a sort: selection runs
+     * per KV head and decode step.
+     */
+    static float kthLargest(float[] values, int n, int k) {
+        int target = n - k, lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;  // median of three as pivot
+            if (values[mid] < values[lo]) swap(values, mid, lo);
+            if (values[hi] < values[lo]) swap(values, hi, lo);
+            if (values[hi] < values[mid]) swap(values, hi, mid);
+            float pivot = values[mid];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j) swap(values, i++, j--);
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return values[target];
+        }
+        return values[target];
+    }
+
+    private static void swap(float[] a, int i, int j) {
+        float t = a[i];
+        a[i] = a[j];
+        a[j] = t;
     }
 
     /** Keeps a block when, for some row, its estimated attention-mass share reaches the threshold. */

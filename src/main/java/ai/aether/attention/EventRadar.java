@@ -28,7 +28,7 @@ public final class EventRadar {
     private final float shrinkFactor;
     private float[] codeWeights = new float[0];  // [rows][2 * headDim] quantised scores: query weights of the L and H codes
     private float[] rowSums = new float[0];      // [rows][2] quantised scores: sum_d q_d, sum_d |q_d|
-    private float[] codes = new float[0];        // [2 * headDim] one block's codes - 128, widened to float
+    private float[] dots = new float[0];         // [rows] one block's code dot products
 
     public EventRadar(AetherConfig config) {
         this(config, config.effectiveScore());
@@ -125,7 +125,6 @@ public final class EventRadar {
             codeWeights = new float[rows * width];
             rowSums = new float[rows * 2];
         }
-        if (codes.length < width) codes = new float[width];
         for (int r = 0; r < rows; r++) {
             double sum = 0, l1 = 0;
             for (int d = 0; d < dim; d++) {
@@ -138,26 +137,20 @@ public final class EventRadar {
             rowSums[2 * r] = (float) sum;
             rowSums[2 * r + 1] = (float) l1;
         }
+        if (dots.length < rows) dots = new float[rows];
         byte[] records = metadata.quantizedBoxes();
-        int bound8 = CODE_FLOATS.loopBound(width), lanes = CODE_FLOATS.length();
         for (int i = 0; i < count; i++) {
-            int id = blockIds[i];
-            float step = metadata.hasMetadata(id) ? QuantizedBox.step(records, id * record, dim) : Float.POSITIVE_INFINITY;
+            int id = blockIds[i], base = id * record;
+            float step = metadata.hasMetadata(id) ? QuantizedBox.step(records, base, dim) : Float.POSITIVE_INFINITY;
             if (!(step < Float.POSITIVE_INFINITY)) {  // open block, or keys beyond the fp16 grid: always kept
                 for (int r = 0; r < rows; r++) out[outOffset + r * count + i] = Float.POSITIVE_INFINITY;
                 continue;
             }
-            int base = id * record;
-            int j = 0;
-            for (; j < bound8; j += lanes) {
-                ((FloatVector) ByteVector.fromArray(CODE_BYTES, records, base + j).convertShape(VectorOperators.B2F, CODE_FLOATS, 0))
-                        .intoArray(codes, j);
-            }
-            for (; j < width; j++) codes[j] = records[base + j];
+            codeDots(records, base, width, rows);
             float off = QuantizedBox.offset(records, base, dim);
             float origin = off + QuantizedBox.CODE_BIAS * step, halfStep = 0.5f * step;
             for (int r = 0; r < rows; r++) {
-                float s = origin * rowSums[2 * r] + halfStep * codeDot(codeWeights, r * width, width);
+                float s = origin * rowSums[2 * r] + halfStep * dots[r];
                 if (bound) {
                     // fp32 rounding of sum q, origin, the 2D-term dot and the products: every term is at most
                     // |q|_1 (|off| + 384 step) in size, each rounding a relative 2^-24.
@@ -168,16 +161,32 @@ public final class EventRadar {
         }
     }
 
-    private float codeDot(float[] weights, int offset, int width) {
-        int bound = CODE_FLOATS.loopBound(width);
-        FloatVector acc = FloatVector.zero(CODE_FLOATS);
-        int j = 0;
-        for (; j < bound; j += CODE_FLOATS.length()) {
-            acc = FloatVector.fromArray(CODE_FLOATS, weights, offset + j).fma(FloatVector.fromArray(CODE_FLOATS, codes, j), acc);
+    /**
+     * {@code dots[r] = codeWeights[r] . (codes - 128)} for one block's record, the codes widened once
+     * per vector for up to four rows at a time (accumulators stay in registers).
+     */
+    private void codeDots(byte[] records, int base, int width, int rows) {
+        int bound = CODE_FLOATS.loopBound(width), lanes = CODE_FLOATS.length();
+        for (int r0 = 0; r0 < rows; r0 += 4) {
+            int n = Math.min(4, rows - r0), w0 = r0 * width, w1 = w0 + width, w2 = w1 + width, w3 = w2 + width;
+            FloatVector a0 = FloatVector.zero(CODE_FLOATS), a1 = a0, a2 = a0, a3 = a0;
+            int j = 0;
+            for (; j < bound; j += lanes) {
+                FloatVector c = (FloatVector) ByteVector.fromArray(CODE_BYTES, records, base + j)
+                        .convertShape(VectorOperators.B2F, CODE_FLOATS, 0);
+                a0 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w0 + j).fma(c, a0);
+                if (n > 1) a1 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w1 + j).fma(c, a1);
+                if (n > 2) a2 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w2 + j).fma(c, a2);
+                if (n > 3) a3 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w3 + j).fma(c, a3);
+            }
+            dots[r0] = a0.reduceLanes(VectorOperators.ADD);
+            if (n > 1) dots[r0 + 1] = a1.reduceLanes(VectorOperators.ADD);
+            if (n > 2) dots[r0 + 2] = a2.reduceLanes(VectorOperators.ADD);
+            if (n > 3) dots[r0 + 3] = a3.reduceLanes(VectorOperators.ADD);
+            for (; j < width; j++) {
+                for (int r = 0; r < n; r++) dots[r0 + r] += codeWeights[w0 + r * width + j] * records[base + j];
+            }
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < width; j++) s += weights[offset + j] * codes[j];
-        return s;
     }
 
     /** Seed formula: q.mu + |q| r, the deviation widened by variance and/or scaled by concentration. */

@@ -63,6 +63,18 @@ class GroupCombineTest {
         }
     }
 
+    @Property(tries = 300)
+    void kthLargestIsWhatSortingGives(@ForAll("scores") Scores s, @ForAll @IntRange(min = 1, max = 2400) int k) {
+        float[] values = new float[s.values().length];
+        int n = 0;
+        for (float v : s.values()) if (Float.isFinite(v)) values[n++] = (float) Math.rint(v / 8);  // coarse: many ties
+        if (n == 0) return;
+        int rank = 1 + (k - 1) % n;
+        float[] sorted = java.util.Arrays.copyOf(values, n);
+        java.util.Arrays.sort(sorted);
+        assertEquals(sorted[n - rank], BlockSelector.kthLargest(values, n, rank), "k = " + rank + " of " + n);
+    }
+
     @Test
     void eachRowWeighsTheSameWhateverItsLogitScale() {
         // Row 0: huge logits, nearly all its mass on block 0. Row 1: small logits, its mass spread over blocks 1-3.
