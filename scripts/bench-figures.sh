@@ -15,6 +15,6 @@ run() {  # name, args...
 run llama7b-16k --shape llama7b --seq-len 16384 "${sweep[@]}"
 run llama7b-32k --shape llama7b --seq-len 32768 "${sweep[@]}"
 run llama3-8b-16k --shape llama3-8b --seq-len 16384 "${sweep[@]}"
-for f in smollm2-shakespeare-8k smollm2-passkey-8k; do
+for f in smollm2-shakespeare-8k smollm2-passkey-8k smollm2-shakespeare-mid-8k; do
   if [ -f "$dumps/$f.npz" ]; then run "$f" --kv-file "$dumps/$f.npz" --batch-size 30 "${sweep[@]}"; fi
 done

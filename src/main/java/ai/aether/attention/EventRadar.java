@@ -125,17 +125,28 @@ public final class EventRadar {
             codeWeights = new float[rows * width];
             rowSums = new float[rows * 2];
         }
+        int bound8 = SPECIES.loopBound(dim);
         for (int r = 0; r < rows; r++) {
-            double sum = 0, l1 = 0;
-            for (int d = 0; d < dim; d++) {
-                float q = queries[rowOffset + r * dim + d], reach = beta * Math.abs(q);
-                codeWeights[r * width + d] = q - reach;
-                codeWeights[r * width + dim + d] = q + reach;
+            int q0 = rowOffset + r * dim, w0 = r * width;
+            FloatVector sums = FloatVector.zero(SPECIES), norms = FloatVector.zero(SPECIES);
+            int d = 0;
+            for (; d < bound8; d += SPECIES.length()) {
+                FloatVector q = FloatVector.fromArray(SPECIES, queries, q0 + d), magnitude = q.abs();
+                q.sub(magnitude.mul(beta)).intoArray(codeWeights, w0 + d);
+                q.add(magnitude.mul(beta)).intoArray(codeWeights, w0 + dim + d);
+                sums = sums.add(q);
+                norms = norms.add(magnitude);
+            }
+            float sum = sums.reduceLanes(VectorOperators.ADD), l1 = norms.reduceLanes(VectorOperators.ADD);
+            for (; d < dim; d++) {
+                float q = queries[q0 + d], reach = beta * Math.abs(q);
+                codeWeights[w0 + d] = q - reach;
+                codeWeights[w0 + dim + d] = q + reach;
                 sum += q;
                 l1 += Math.abs(q);
             }
-            rowSums[2 * r] = (float) sum;
-            rowSums[2 * r + 1] = (float) l1;
+            rowSums[2 * r] = sum;
+            rowSums[2 * r + 1] = l1;
         }
         if (dots.length < rows) dots = new float[rows];
         byte[] records = metadata.quantizedBoxes();
