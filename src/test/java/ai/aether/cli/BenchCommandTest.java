@@ -44,11 +44,12 @@ class BenchCommandTest {
         Run r = run(tiny("--sparsity-sweep", "0.5", "0.8", "--all-variants", "--export-csv", csv.toString(), "--charts", charts.toString()));
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("S=1024, target sparsity 0.80"), r.out());
-        for (String method : List.of("shrunk-box", "basic", "variance", "concentration", "causal", "certified", "quest", "oracle", "sink+window", "random")) {
+        for (String method : List.of("quantized-box+sum", "shrunk-box", "basic", "variance", "concentration", "causal", "certified",
+                "quantized-box", "quantized-bound", "shrunk-box+sum", "quest", "oracle", "sink+window", "random")) {
             assertTrue(r.out().contains("\n" + method + " "), "table lists " + method);
         }
         List<String> lines = Files.readAllLines(csv);
-        assertEquals(1 + 2 * 10, lines.size(), "header + one row per (method, sparsity)");
+        assertEquals(1 + 2 * 14, lines.size(), "header + one row per (method, sparsity)");
         assertTrue(lines.getFirst().startsWith("source,seq_len,method,kind,target_sparsity,achieved_sparsity,cosine_mean"), lines.getFirst());
         String oracle80 = lines.stream().filter(l -> l.contains(",oracle,") && l.contains(",0.800000,")).findFirst().orElseThrow();
         assertTrue(oracle80.contains(",ORACLE,"), oracle80);
@@ -61,7 +62,7 @@ class BenchCommandTest {
     @Test
     void verifyFailsNamingTheMetricWhenQualityIsBelowTheSeedTable() {
         // 95% sparsity on a 32-block cache leaves almost nothing: far below the 90% row of the seed table
-        Run r = run(tiny("--sparsity-sweep", "0.95", "--score", "basic", "--verify"));
+        Run r = run(tiny("--sparsity-sweep", "0.95", "--score", "basic", "--group-combine", "max", "--verify"));
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("verify: basic at S=1024") && r.err().contains("(seed table)"), r.err());
         assertTrue(r.err().contains("cosine") || r.err().contains("block recall") || r.err().contains("block precision"), r.err());
