@@ -133,6 +133,83 @@ public final class SideBySide {
         }
     }
 
+    /**
+     * Teacher-forced agreement of one setting with dense attention.
+     *
+     * @param steps      positions compared
+     * @param agreeing   positions where the setting's greedy token equals dense's
+     * @param meanKl     mean KL(dense || setting) of the next-token distributions, in nats
+     */
+    public record Agreement(Setting setting, int steps, int agreeing, double meanKl) {
+        public double share() {
+            return steps == 0 ? 1 : (double) agreeing / steps;
+        }
+    }
+
+    /**
+     * Teacher-forced comparison: the dense greedy continuation is the history at every step; at
+     * each position every setting predicts the next token from that same history (its own decode
+     * step, then rewound), so one early difference does not make every later token differ as it
+     * does in free-running generation. Counts positions where the greedy tokens agree and the KL
+     * divergence of the distributions. Costs (settings + 1) decode steps per position.
+     */
+    public static List<Agreement> teacherForced(LLM llm, int[] prompt, int steps, List<Setting> settings) {
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        Model model = llm.model();
+        int capacity = prompt.length + steps + 1;
+        if (capacity > llm.contextLength()) {
+            throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) plus " + steps + " steps exceed the context of " + llm.contextLength());
+        }
+        AetherConfig base = settings.stream().map(Setting::config).filter(Objects::nonNull).findFirst().orElse(AetherConfig.defaults());
+        AetherKvCache cache = new AetherKvCache(model.config(), capacity, base);
+        try {
+            int[] agreeing = new int[settings.size()];
+            double[] kl = new double[settings.size()];
+            int token = Sampler.argmax(model.prefill(prompt, 0, cache)), position = prompt.length;
+            for (int step = 0; step < steps; step++) {
+                float[][] logits = new float[settings.size()][];
+                for (int i = 0; i < settings.size(); i++) {
+                    cache.setConfig(settings.get(i).config());
+                    logits[i] = model.decode(token, position, cache);
+                    cache.truncate(position);
+                }
+                cache.setConfig(null);
+                float[] dense = model.decode(token, position++, cache);  // dense KV stays: the history is dense's
+                int denseToken = Sampler.argmax(dense);
+                for (int i = 0; i < settings.size(); i++) {
+                    if (Sampler.argmax(logits[i]) == denseToken) agreeing[i]++;
+                    kl[i] += klDivergence(dense, logits[i]);
+                }
+                token = denseToken;
+            }
+            List<Agreement> out = new ArrayList<>();
+            for (int i = 0; i < settings.size(); i++) out.add(new Agreement(settings.get(i), steps, agreeing[i], kl[i] / steps));
+            return out;
+        } finally {
+            cache.release();
+        }
+    }
+
+    /** KL(p || q) in nats for the softmax distributions of two logit vectors, in float64. */
+    static double klDivergence(float[] pLogits, float[] qLogits) {
+        double pMax = Double.NEGATIVE_INFINITY, qMax = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < pLogits.length; i++) {
+            pMax = Math.max(pMax, pLogits[i]);
+            qMax = Math.max(qMax, qLogits[i]);
+        }
+        double pSum = 0, qSum = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            pSum += Math.exp(pLogits[i] - pMax);
+            qSum += Math.exp(qLogits[i] - qMax);
+        }
+        double pLog = pMax + Math.log(pSum), qLog = qMax + Math.log(qSum), kl = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            double lp = pLogits[i] - pLog;
+            kl += Math.exp(lp) * (lp - (qLogits[i] - qLog));
+        }
+        return Math.max(0, kl);
+    }
+
     private static Run decode(Model model, Tokenizer tokenizer, AetherKvCache cache, int position, int first, int maxTokens, Setting setting) {
         int[] tokens = new int[maxTokens];
         long[] stepNanos = new long[maxTokens];
