@@ -22,12 +22,18 @@ class ArchitectureTest {
 
     @Test
     void lowerLayersDoNotSeeUpperLayers() {
-        String[] upper = {"ai.aether.cli..", "ai.aether.bench..", "ai.aether.engine..", "ai.aether.server..", "ai.aether.catalog.."};
+        String[] upper = {"ai.aether.cli..", "ai.aether.bench..", "ai.aether.eval..", "ai.aether.engine..", "ai.aether.server..", "ai.aether.catalog.."};
         noClasses().that().resideInAnyPackage("ai.aether.kernels..", "ai.aether.attention..", "ai.aether.model..",
                         "ai.aether.gguf..", "ai.aether.tokenizer..")
                 .should().dependOnClassesThat().resideInAnyPackage(upper).allowEmptyShould(true).check(CLASSES);
         noClasses().that().resideInAnyPackage("ai.aether.kernels..", "ai.aether.attention..")
                 .should().dependOnClassesThat().resideInAnyPackage("ai.aether.model..", "ai.aether.gguf..", "ai.aether.tokenizer..")
+                .allowEmptyShould(true).check(CLASSES);
+        noClasses().that().resideInAnyPackage("ai.aether.engine..")
+                .should().dependOnClassesThat().resideInAnyPackage("ai.aether.cli..", "ai.aether.bench..", "ai.aether.eval..")
+                .allowEmptyShould(true).check(CLASSES);
+        noClasses().that().resideInAnyPackage("ai.aether.eval..", "ai.aether.bench..")
+                .should().dependOnClassesThat().resideInAnyPackage("ai.aether.cli..")
                 .allowEmptyShould(true).check(CLASSES);
         noClasses().that().resideInAnyPackage("ai.aether.gguf..")
                 .should().dependOnClassesThat().resideInAnyPackage("ai.aether.tokenizer..", "ai.aether.model..", "ai.aether.attention..", "ai.aether.kernels..")

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 DemoCommand.class,
                 E2eCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -96,41 +96,154 @@ public final class SideBySide {
     public static Outcome run(LLM llm, int[] prompt, int maxTokens, List<Setting> settings, Consumer<String> progress) {
         if (settings.isEmpty()) throw new IllegalArgumentException("give at least one attention setting");
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
-        if (prompt.length == 0) throw new IllegalArgumentException("the prompt encodes to no tokens; give some text");
-        Model model = llm.model();
-        Tokenizer tokenizer = llm.tokenizer();
-        int capacity = prompt.length + maxTokens + WARM_UP_STEPS + 1;
-        if (capacity > llm.contextLength()) {
-            throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) plus " + maxTokens + " generated tokens exceed the context of "
-                    + llm.contextLength());
+        report(progress, "prefill: " + prompt.length + " tokens (once, shared by every setting)");
+        try (Prefilled prefilled = Prefilled.of(llm, prompt, maxTokens + WARM_UP_STEPS + 1, baseConfig(settings))) {
+            return run(prefilled, maxTokens, settings, progress);
         }
-        AetherConfig base = settings.stream().map(Setting::config).filter(Objects::nonNull).findFirst().orElse(AetherConfig.defaults());
-        AetherKvCache cache = new AetherKvCache(model.config(), capacity, base);
-        try {
-            report(progress, "prefill: " + prompt.length + " tokens (once, shared by every setting)");
-            long start = System.nanoTime();
-            float[] prefillLogits = model.prefill(prompt, 0, cache);
-            long prefillNanos = System.nanoTime() - start;
-            int first = Sampler.argmax(prefillLogits);
+    }
 
-            for (Setting s : settings) {  // compile every path before anything is timed
-                cache.setConfig(s.config());
-                int token = first;
-                for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, prompt.length + i, cache));
-                cache.truncate(prompt.length);
+    /** {@link #run(LLM, int[], int, List, Consumer)} from a prompt already prefilled (with room for {@code maxTokens + 5}). */
+    public static Outcome run(Prefilled prefilled, int maxTokens, List<Setting> settings, Consumer<String> progress) {
+        Model model = prefilled.llm().model();
+        AetherKvCache cache = prefilled.cache();
+        int length = prefilled.promptLength();
+        for (Setting s : settings) {  // compile every path before anything is timed
+            prefilled.rewind(s.config());
+            int token = prefilled.firstToken();
+            for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, length + i, cache));
+        }
+        List<Run> runs = new ArrayList<>();
+        for (Setting s : settings) {
+            report(progress, "decode: " + s.name());
+            prefilled.rewind(s.config());
+            runs.add(decode(model, prefilled.llm().tokenizer(), cache, length, prefilled.firstToken(), maxTokens, s));
+        }
+        return new Outcome(length, prefilled.prefillNanos(), List.copyOf(runs));
+    }
+
+    /** The block size and KV dtype every setting must share: the first non-dense setting's (defaults if all are dense). */
+    public static AetherConfig baseConfig(List<Setting> settings) {
+        return settings.stream().map(Setting::config).filter(Objects::nonNull).findFirst().orElse(AetherConfig.defaults());
+    }
+
+    /**
+     * A prompt prefilled once into an {@link AetherKvCache} (prefill is dense whatever the
+     * setting), to decode from under several settings: {@link #rewind} before each. Close it to
+     * return the blocks.
+     *
+     * @param firstToken   greedy token after the prompt (from the prefill's logits)
+     * @param promptLogits the prefill's last-position logits {@code [vocab]}
+     */
+    public record Prefilled(LLM llm, AetherKvCache cache, int promptLength, float[] promptLogits, int firstToken, long prefillNanos)
+            implements AutoCloseable {
+
+        /** Prefills {@code prompt} with room for {@code extraPositions} more tokens. */
+        public static Prefilled of(LLM llm, int[] prompt, int extraPositions, AetherConfig base) {
+            if (prompt.length == 0) throw new IllegalArgumentException("the prompt encodes to no tokens; give some text");
+            int capacity = prompt.length + extraPositions;
+            if (capacity > llm.contextLength()) {
+                throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) plus " + extraPositions
+                        + " more positions exceed the context of " + llm.contextLength());
             }
-            List<Run> runs = new ArrayList<>();
-            for (Setting s : settings) {
-                report(progress, "decode: " + s.name());
-                cache.setConfig(s.config());
-                cache.truncate(prompt.length);
-                cache.resetStats();
-                runs.add(decode(model, tokenizer, cache, prompt.length, first, maxTokens, s));
+            AetherKvCache cache = new AetherKvCache(llm.model().config(), capacity, base);
+            try {
+                long start = System.nanoTime();
+                float[] logits = llm.model().prefill(prompt, 0, cache);
+                long nanos = System.nanoTime() - start;
+                return new Prefilled(llm, cache, prompt.length, logits, Sampler.argmax(logits), nanos);
+            } catch (RuntimeException e) {
+                cache.release();
+                throw e;
             }
-            return new Outcome(prompt.length, prefillNanos, List.copyOf(runs));
-        } finally {
+        }
+
+        /** Back to the end of the prompt, decoding from now on with {@code config} (null: dense); statistics reset. */
+        public void rewind(AetherConfig config) {
+            cache.setConfig(config);
+            cache.truncate(promptLength);
+            cache.resetStats();
+        }
+
+        @Override
+        public void close() {
             cache.release();
         }
+    }
+
+    /**
+     * Teacher-forced agreement of one setting with dense attention.
+     *
+     * @param steps      positions compared
+     * @param agreeing   positions where the setting's greedy token equals dense's
+     * @param meanKl     mean KL(dense || setting) of the next-token distributions, in nats
+     */
+    public record Agreement(Setting setting, int steps, int agreeing, double meanKl) {
+        public double share() {
+            return steps == 0 ? 1 : (double) agreeing / steps;
+        }
+    }
+
+    /**
+     * Teacher-forced comparison: the dense greedy continuation is the history at every step; at
+     * each position every setting predicts the next token from that same history (its own decode
+     * step, then rewound), so one early difference does not make every later token differ as it
+     * does in free-running generation. Counts positions where the greedy tokens agree and the KL
+     * divergence of the distributions. Costs (settings + 1) decode steps per position.
+     */
+    public static List<Agreement> teacherForced(LLM llm, int[] prompt, int steps, List<Setting> settings) {
+        try (Prefilled prefilled = Prefilled.of(llm, prompt, steps + 1, baseConfig(settings))) {
+            return teacherForced(prefilled, steps, settings);
+        }
+    }
+
+    /** {@link #teacherForced(LLM, int[], int, List)} from a prompt already prefilled (with room for {@code steps + 1}). */
+    public static List<Agreement> teacherForced(Prefilled prefilled, int steps, List<Setting> settings) {
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        Model model = prefilled.llm().model();
+        AetherKvCache cache = prefilled.cache();
+        prefilled.rewind(null);
+        int[] agreeing = new int[settings.size()];
+        double[] kl = new double[settings.size()];
+        int token = prefilled.firstToken(), position = prefilled.promptLength();
+        for (int step = 0; step < steps; step++) {
+            float[][] logits = new float[settings.size()][];
+            for (int i = 0; i < settings.size(); i++) {
+                cache.setConfig(settings.get(i).config());
+                logits[i] = model.decode(token, position, cache);
+                cache.truncate(position);
+            }
+            cache.setConfig(null);
+            float[] dense = model.decode(token, position++, cache);  // dense KV stays: the history is dense's
+            int denseToken = Sampler.argmax(dense);
+            for (int i = 0; i < settings.size(); i++) {
+                if (Sampler.argmax(logits[i]) == denseToken) agreeing[i]++;
+                kl[i] += klDivergence(dense, logits[i]);
+            }
+            token = denseToken;
+        }
+        List<Agreement> out = new ArrayList<>();
+        for (int i = 0; i < settings.size(); i++) out.add(new Agreement(settings.get(i), steps, agreeing[i], kl[i] / steps));
+        return out;
+    }
+
+    /** KL(p || q) in nats for the softmax distributions of two logit vectors, in float64. */
+    public static double klDivergence(float[] pLogits, float[] qLogits) {
+        double pMax = Double.NEGATIVE_INFINITY, qMax = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < pLogits.length; i++) {
+            pMax = Math.max(pMax, pLogits[i]);
+            qMax = Math.max(qMax, qLogits[i]);
+        }
+        double pSum = 0, qSum = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            pSum += Math.exp(pLogits[i] - pMax);
+            qSum += Math.exp(qLogits[i] - qMax);
+        }
+        double pLog = pMax + Math.log(pSum), qLog = qMax + Math.log(qSum), kl = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            double lp = pLogits[i] - pLog;
+            kl += Math.exp(lp) * (lp - (qLogits[i] - qLog));
+        }
+        return Math.max(0, kl);
     }
 
     private static Run decode(Model model, Tokenizer tokenizer, AetherKvCache cache, int position, int first, int maxTokens, Setting setting) {

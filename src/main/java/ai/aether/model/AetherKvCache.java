@@ -22,10 +22,12 @@ public final class AetherKvCache implements KvCache {
     private final int layers, kvHeads, headDim, capacity, queryHeads;
     private final SequenceKvCache sequence;
     private AetherAttention attention;
+    private final java.util.Map<AetherConfig, AetherAttention> attentions = new java.util.HashMap<>();  // reused when switching back
     private final AttentionStats[] stepStats;  // [layers] the latest decode step
     private final AttentionStats[] layerTotals;  // [layers] summed over decode steps since resetStats
     private final AttentionStats total = new AttentionStats();
     private long decodeSteps;
+    private final float[][] lastQueries;  // [layers][queryHeads * headDim] queries of the latest decode step, for KV dumps
 
     public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
         this(model, capacity, config, AetherKvPool.forConfig(config, model.headDim(), 0));
@@ -48,6 +50,8 @@ public final class AetherKvCache implements KvCache {
         this.capacity = capacity;
         this.sequence = pool.newSequence(layers, kvHeads);
         this.attention = new AetherAttention(config, queryHeads, kvHeads, headDim);
+        attentions.put(config, attention);
+        this.lastQueries = new float[layers][queryHeads * headDim];
         this.stepStats = new AttentionStats[layers];
         this.layerTotals = new AttentionStats[layers];
         for (int i = 0; i < layers; i++) {
@@ -72,7 +76,7 @@ public final class AetherKvCache implements KvCache {
         }
         checkDenseLayers(target, layers);
         this.config = target;
-        this.attention = new AetherAttention(target, queryHeads, kvHeads, headDim);
+        this.attention = attentions.computeIfAbsent(target, c -> new AetherAttention(c, queryHeads, kvHeads, headDim));
     }
 
     private static void checkDenseLayers(AetherConfig config, int layers) {
@@ -92,6 +96,32 @@ public final class AetherKvCache implements KvCache {
 
     /** The attention (its {@code lastPlan()} shows the blocks the latest decode call kept). */
     public AetherAttention attention() { return attention; }
+
+    /** Post-RoPE queries {@code [queryHeads][headDim]} of the latest decode step in {@code layer} (zeros before any). */
+    public float[] lastDecodeQueries(int layer) {
+        lastStep(layer);
+        return lastQueries[layer].clone();
+    }
+
+    /**
+     * Keys and values of one layer as stored (dtype-rounded), {@code [kvHeads][tokens][headDim]}
+     * each, for the first {@code tokens} positions.
+     */
+    public float[][] readLayer(int layer, int tokens) {
+        if (tokens < 0 || tokens > sequence.length(layer)) {
+            throw new IllegalArgumentException("layer " + layer + " holds " + sequence.length(layer) + " tokens, asked for " + tokens);
+        }
+        float[] keys = new float[kvHeads * tokens * headDim], values = new float[keys.length];
+        int blockSize = config.blockSize();
+        for (int h = 0; h < kvHeads; h++) {
+            for (int t = 0; t < tokens; t++) {
+                int id = sequence.blockId(layer, h, t / blockSize), at = (h * tokens + t) * headDim;
+                sequence.pool().blocks().readKey(id, t % blockSize, keys, at);
+                sequence.pool().blocks().readValue(id, t % blockSize, values, at);
+            }
+        }
+        return new float[][] {keys, values};
+    }
 
     /** The underlying block tables (for dumps and inspection). */
     public SequenceKvCache sequence() { return sequence; }
@@ -148,6 +178,7 @@ public final class AetherKvCache implements KvCache {
             return;
         }
         if (layer == 0) decodeSteps++;
+        System.arraycopy(queries, 0, lastQueries[layer], 0, lastQueries[layer].length);
         AttentionStats step = stepStats[layer];
         step.reset();
         attention.decode(layer, sequence, queries, out, step);

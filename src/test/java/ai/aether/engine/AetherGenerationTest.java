@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,6 +34,30 @@ class AetherGenerationTest {
             assertEquals(0.0, a.attention().sparsity());
             assertEquals(59, a.attention().decodeSteps(), "60 tokens: the first comes from the prefill");
         }
+    }
+
+    @Test
+    void teacherForcedAgreementIsExactForDenseAndMeasuresSparseSettings() throws Exception {
+        Path model = SharedModels.require(SharedModels.STORIES_F32);
+        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0).targetSparsity(0).build();
+        AetherConfig sparse = keepAll.toBuilder().targetSparsity(0.6).localWindow(1).build();
+        try (LLM llm = LLM.load(model, (AetherConfig) null)) {
+            int[] prompt = llm.encodePrompt("Once upon a time, there was a little girl named Lily. She loved to play outside. ".repeat(5));
+            List<SideBySide.Agreement> result = SideBySide.teacherForced(llm, prompt, 12, List.of(SideBySide.Setting.dense(),
+                    new SideBySide.Setting("keep all", keepAll), new SideBySide.Setting("sparse", sparse)));
+            assertEquals(12, result.get(0).agreeing());
+            assertEquals(0.0, result.get(0).meanKl(), 1e-9);
+            assertEquals(12, result.get(1).agreeing(), "every block kept is dense attention");
+            assertEquals(0.0, result.get(1).meanKl(), 1e-9);
+            assertTrue(result.get(2).meanKl() > 0, "skipping 60% of the blocks changes the distributions");
+        }
+    }
+
+    @Test
+    void klDivergenceMatchesTheClosedForm() {
+        // p uniform over two tokens, q = (1/4, 3/4): KL = 0.5 ln 2 + 0.5 ln(2/3) = 0.5 ln(4/3)
+        assertEquals(0.5 * Math.log(4.0 / 3.0), SideBySide.klDivergence(new float[] {0, 0}, new float[] {0, (float) Math.log(3)}), 1e-7);
+        assertEquals(0.0, SideBySide.klDivergence(new float[] {1, 2, 3}, new float[] {11, 12, 13}), 1e-9, "logits shifted by a constant");
     }
 
     /**

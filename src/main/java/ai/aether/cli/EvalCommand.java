@@ -1,0 +1,247 @@
+package ai.aether.cli;
+
+import ai.aether.attention.AetherConfig;
+import ai.aether.engine.LLM;
+import ai.aether.engine.SideBySide.Setting;
+import ai.aether.eval.AgreementEval;
+import ai.aether.eval.EvalProgress;
+import ai.aether.eval.EvalReports;
+import ai.aether.eval.PasskeyEval;
+import ai.aether.eval.PerplexityEval;
+import ai.aether.kernels.Parallel;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code aether eval passkey|perplexity|agreement}: long-context quality of AETHER against dense
+ * attention on a real model. Every prompt is prefilled once and decoded under dense and each
+ * AETHER setting ({@code --sparsities}, with the shared AETHER flags for everything else).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Long-context quality, dense vs AETHER: pass-key retrieval grid, perplexity, greedy agreement.",
+        subcommands = {EvalCommand.Passkey.class, EvalCommand.Perplexity.class, EvalCommand.Agreement.class})
+public final class EvalCommand implements Runnable {
+
+    @Override
+    public void run() {
+        throw new IllegalArgumentException("give a subcommand: passkey, perplexity or agreement (see aether eval --help)");
+    }
+
+    /** Options every evaluation shares. */
+    static final class Common {
+        @Mixin
+        ModelOption model;
+
+        @Mixin
+        AetherOptions aether;
+
+        @Option(names = "--sparsities", split = ",", paramLabel = "S", description = "AETHER target sparsities to compare with dense (default ${DEFAULT-VALUE}).",
+                defaultValue = "0.8,0.9")
+        List<Double> sparsities;
+
+        @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: AETHER_THREADS or all cores).")
+        Integer threads;
+
+        @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per measurement to FILE.")
+        Path csv;
+
+        @Option(names = "--no-progress", description = "No progress bar (for logs).")
+        boolean noProgress;
+
+        LLM load() throws IOException {
+            if (threads != null) Parallel.setThreads(threads);
+            LLM llm = LLM.load(model.resolveOr("smollm2").path());
+            llm.warmUp();
+            return llm;
+        }
+
+        /** Dense, then one AETHER setting per target sparsity (the other AETHER flags apply to all). */
+        List<Setting> settings() {
+            List<Setting> settings = new ArrayList<>();
+            settings.add(Setting.dense());
+            AetherConfig base = aether.config();
+            for (double s : sparsities) {
+                AetherConfig c = base.toBuilder().selection(ai.aether.attention.SelectionMode.TARGET_SPARSITY).targetSparsity(s).build();
+                settings.add(new Setting(String.format(Locale.ROOT, "aether-%.2f", s), c));
+            }
+            return settings;
+        }
+
+        String describe() {
+            return "AETHER base: " + AetherOptions.describe(aether.config()) + "; sparsities " + sparsities;
+        }
+
+        /** Runs {@code task} with a progress bar on stderr (or none). */
+        <T> T withProgress(ProgressTask<T> task) throws Exception {
+            if (noProgress) return task.run(EvalProgress.NONE);
+            ProgressBar[] bar = new ProgressBar[1];
+            try {
+                return task.run(new EvalProgress() {
+                    @Override
+                    public void begin(String name, long total) {
+                        if (bar[0] != null) bar[0].close();
+                        bar[0] = new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+                    }
+
+                    @Override
+                    public void advance(String detail) {
+                        bar[0].setExtraMessage(" " + detail);
+                        bar[0].step();
+                    }
+                });
+            } finally {
+                if (bar[0] != null) bar[0].close();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface ProgressTask<T> {
+        T run(EvalProgress progress) throws Exception;
+    }
+
+    @Command(name = "passkey", mixinStandardHelpOptions = true,
+            description = "Pass-key retrieval over a grid of context lengths x needle depths; accuracy table, CSV, PNG heat map per method.")
+    static final class Passkey implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = "--lengths", split = ",", paramLabel = "N", defaultValue = "1024,2048,4096,8192",
+                description = "Context lengths in tokens (default ${DEFAULT-VALUE}; at most the model's context).")
+        int[] lengths;
+
+        @Option(names = "--depths", split = ",", paramLabel = "D", defaultValue = "0,0.25,0.5,0.75,1",
+                description = "Needle depths in [0, 1] (default ${DEFAULT-VALUE}).")
+        double[] depths;
+
+        @Option(names = "--trials", defaultValue = "2", paramLabel = "N", description = "Trials (keys) per cell (default ${DEFAULT-VALUE}).")
+        int trials;
+
+        @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the keys (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Write a PNG heat map per method to DIR.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (trials < 1) throw new IllegalArgumentException("--trials must be >= 1, got " + trials);
+            for (int l : lengths) if (l < 64) throw new IllegalArgumentException("--lengths entries must be >= 64, got " + l);
+            try (LLM llm = common.load()) {
+                System.out.println(common.describe());
+                List<PasskeyEval.Result> results = common.withProgress(
+                        p -> PasskeyEval.run(llm, common.settings(), lengths, depths, trials, seed, p));
+                System.out.print(EvalReports.passkeyTable(results, lengths, depths));
+                if (common.csv != null) EvalReports.passkeyCsv(results, common.csv);
+                if (out != null) for (Path f : EvalReports.passkeyHeatmaps(results, lengths, depths, out)) System.out.println("wrote " + f);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "perplexity", mixinStandardHelpOptions = true,
+            description = "Perplexity of long text in sliding windows, the last tokens of each window scored under dense and each AETHER setting.")
+    static final class Perplexity implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text (default: ../shared/data/tinyshakespeare.txt, else the bundled excerpt).")
+        Path text;
+
+        @Option(names = "--window", paramLabel = "N", description = "Window length in tokens (default: the model's context).")
+        Integer window;
+
+        @Option(names = "--scored-tokens", defaultValue = "256", paramLabel = "N", description = "Tokens scored at the end of each window (default ${DEFAULT-VALUE}).")
+        int scored;
+
+        @Option(names = "--windows", defaultValue = "4", paramLabel = "N", description = "Windows, evenly spaced over the text (default ${DEFAULT-VALUE}).")
+        int windows;
+
+        @Override
+        public Integer call() throws Exception {
+            String content = readText(text);
+            try (LLM llm = common.load()) {
+                int w = window == null ? llm.contextLength() : window;
+                System.out.println(common.describe() + "; window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
+                List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, common.settings(), p));
+                System.out.print(EvalReports.perplexityTable(results));
+                if (common.csv != null) EvalReports.perplexityCsv(results, common.csv);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "agreement", mixinStandardHelpOptions = true,
+            description = "Greedy agreement with dense over long prompts: teacher-forced (same history) and free-running.")
+    static final class Agreement implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text the prompts are cut from (default as for perplexity).")
+        Path text;
+
+        @Option(names = "--prompts", defaultValue = "4", paramLabel = "N", description = "Prompts (default ${DEFAULT-VALUE}).")
+        int prompts;
+
+        @Option(names = "--prompt-tokens", paramLabel = "N", description = "Tokens per prompt (default: the model's context less the generation).")
+        Integer promptTokens;
+
+        @Option(names = "--steps", defaultValue = "64", paramLabel = "N", description = "Tokens compared per prompt (default ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Override
+        public Integer call() throws Exception {
+            if (prompts < 1) throw new IllegalArgumentException("--prompts must be >= 1, got " + prompts);
+            if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+            String content = readText(text);
+            try (LLM llm = common.load()) {
+                int length = promptTokens == null ? llm.contextLength() - steps - 8 : promptTokens;
+                if (length < 16 || length + steps + 6 > llm.contextLength()) {
+                    throw new IllegalArgumentException("--prompt-tokens must be in [16, " + (llm.contextLength() - steps - 6) + "], got " + length);
+                }
+                int[] all = llm.tokenizer().encode(content, false, false);
+                if (all.length < length) throw new IllegalArgumentException("the text has " + all.length + " tokens, fewer than one prompt of " + length);
+                List<int[]> cut = new ArrayList<>();
+                for (int i = 0; i < prompts; i++) {
+                    int start = prompts == 1 ? 0 : (int) ((long) (all.length - length) * i / (prompts - 1));
+                    cut.add(java.util.Arrays.copyOfRange(all, start, start + length));
+                }
+                System.out.println(common.describe() + "; " + prompts + " prompts of " + length + " tokens, " + steps + " tokens each");
+                List<AgreementEval.Result> results = common.withProgress(p -> AgreementEval.run(llm, cut, steps, common.settings(), p));
+                System.out.print(EvalReports.agreementTable(results));
+                if (common.csv != null) EvalReports.agreementCsv(results, common.csv);
+            }
+            return 0;
+        }
+    }
+
+    /** The text file, or the shared Shakespeare, or the excerpt bundled for the demo. */
+    static String readText(Path file) throws IOException {
+        if (file != null) {
+            if (!Files.isRegularFile(file)) throw new IOException("text file " + file + " does not exist");
+            return Files.readString(file, StandardCharsets.UTF_8);
+        }
+        Path shared = Path.of("..", "shared", "data", "tinyshakespeare.txt");
+        if (Files.isRegularFile(shared)) return Files.readString(shared, StandardCharsets.UTF_8);
+        try (InputStream in = EvalCommand.class.getResourceAsStream("demo-shakespeare.txt")) {
+            if (in == null) throw new IOException("no text: give --text FILE");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
