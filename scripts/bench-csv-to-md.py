@@ -2,6 +2,7 @@
 
 Usage: python3 scripts/bench-csv-to-md.py FILE.csv [LEVEL ...]   (LEVEL: target sparsities to include, default all)
        python3 scripts/bench-csv-to-md.py --summary FILE.csv       (one line per level: the summary tables)
+       python3 scripts/bench-csv-to-md.py --headline FILE.csv ...  (default vs shrunk-box vs quest vs oracle, per file and level)
 """
 import csv
 import sys
@@ -35,7 +36,27 @@ def summary(path):
             mr(at["random"]), eq, float(p["cosine_mean"]), measured, 100 * float(p["radar_share"])))
 
 
+def headline(paths):
+    """Mass recall at equal bytes read and at equal blocks: the default against the previous default, Quest and the oracle."""
+    print("| cache | target sparsity | bytes read (default) | equal bytes: default / shrunk-box / quest / oracle "
+          "| equal blocks: default / shrunk-box / quest / oracle |")
+    print("|---|---|---|---|---|")
+    for path in paths:
+        rows = list(csv.DictReader(open(path)))
+        name = path.rsplit("/", 1)[-1].replace(".csv", "")
+        primary = rows[0]["method"]
+        for level in sorted({r["target_sparsity"] for r in rows}, key=float):
+            at = {r["method"]: r for r in rows if r["target_sparsity"] == level}
+            methods = (primary, "shrunk-box", "quest", "oracle")
+            eq = " / ".join("{:.3f}".format(float(at[m]["equal_bytes_mass_recall"])) for m in methods)
+            same = " / ".join("{:.3f}".format(float(at[m]["mass_recall_mean"])) for m in methods)
+            print("| {} | {:.1f} | {:.1f}% | {} | {} |".format(name, float(level), 100 * float(at[primary]["bytes_read_share"]), eq, same))
+
+
 def main():
+    if sys.argv[1] == "--headline":
+        headline(sys.argv[2:])
+        return
     if sys.argv[1] == "--summary":
         summary(sys.argv[2])
         return
