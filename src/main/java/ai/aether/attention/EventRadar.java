@@ -125,12 +125,12 @@ public final class EventRadar {
             codeWeights = new float[rows * width];
             rowSums = new float[rows * 2];
         }
-        int bound8 = SPECIES.loopBound(dim);
+        int queryBound = SPECIES.loopBound(dim);
         for (int r = 0; r < rows; r++) {
             int q0 = rowOffset + r * dim, w0 = r * width;
             FloatVector sums = FloatVector.zero(SPECIES), norms = FloatVector.zero(SPECIES);
             int d = 0;
-            for (; d < bound8; d += SPECIES.length()) {
+            for (; d < queryBound; d += SPECIES.length()) {
                 FloatVector q = FloatVector.fromArray(SPECIES, queries, q0 + d), magnitude = q.abs();
                 q.sub(magnitude.mul(beta)).intoArray(codeWeights, w0 + d);
                 q.add(magnitude.mul(beta)).intoArray(codeWeights, w0 + dim + d);
