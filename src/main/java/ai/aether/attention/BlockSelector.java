@@ -252,65 +252,84 @@ public final class BlockSelector {
     }
 
     /**
-     * SPEC 1.3. Exact logits of the forced blocks give, per row, a running max m and normaliser Z
-     * (a lower bound on the full normaliser at reference m). A skipped block b holds at most
-     * n_b exp(U_b - m) / Z of the mass; blocks are dropped in increasing order of that bound
-     * (max over rows) while every row's dropped sum stays <= epsilon. Returns the largest row sum.
+     * SPEC 1.3, with the normaliser tightened by the blocks it keeps. Per row, with a fixed
+     * reference r (the largest exact logit of the forced blocks) and Z = the sum of exp(l - r)
+     * over the exact logits of every block kept so far (a lower bound on the full normaliser), a
+     * skipped block b holds at most n_b exp(U_b - r) / Z of the softmax mass, U_b its certified
+     * bound. Candidates are ordered by that bound, largest first; the loop keeps the next one
+     * (reading its keys, which grows Z) until the bounds of all the rest sum to <= epsilon in
+     * every row, and drops those. Keeping the likeliest blocks first is what makes the bound
+     * useful: with Z from the sinks and local window alone it rarely lets anything go.
+     * Returns the largest row's bound on the dropped mass.
      */
     private double dropCertified(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset,
                                  int rows, boolean[] keep) {
-        KvBlockPool blocks = pool.blocks();
         BlockMetadataStore metadata = pool.metadata();
-        int dim = metadata.headDim(), blockSize = blocks.blockSize();
-        double scale = 1.0 / Math.sqrt(dim);
-        double[] max = new double[rows], z = new double[rows];
-        Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        for (int pass = 0; pass < 2; pass++) {  // pass 0: max, pass 1: normaliser
-            for (int i = 0; i < count; i++) {
-                if (!forced[i]) continue;
-                int tokens = Math.min(blockSize, length - i * blockSize);
-                for (int t = 0; t < tokens; t++) {
-                    blocks.readKey(blockIds[i], t, keyRow, 0);
-                    for (int r = 0; r < rows; r++) {
-                        double logit = 0;
-                        int q = rowOffset + r * dim;
-                        for (int d = 0; d < dim; d++) logit += (double) queries[q + d] * keyRow[d];
-                        logit *= scale;
-                        if (pass == 0) max[r] = Math.max(max[r], logit);
-                        else z[r] += Math.exp(logit - max[r]);
-                    }
-                }
-            }
-        }
+        double[] reference = new double[rows], z = new double[rows];
+        Arrays.fill(reference, Double.NEGATIVE_INFINITY);
+        for (int i = 0; i < count; i++) if (forced[i]) exactLogits(pool, blockIds[i], i, length, queries, rowOffset, rows, reference, null);
+        for (int i = 0; i < count; i++) if (forced[i]) exactLogits(pool, blockIds[i], i, length, queries, rowOffset, rows, reference, z);
         int n = 0;
         for (int i = 0; i < count; i++) {
             if (forced[i]) continue;
             double worst = 0;
-            for (int r = 0; r < rows; r++) {
-                worst = Math.max(worst, metadata.tokenCount(blockIds[i]) * Math.exp(scores[r * count + i] - max[r]) / z[r]);
-            }
+            for (int r = 0; r < rows; r++) worst = Math.max(worst, contribution(metadata, blockIds[i], scores[r * count + i], reference[r], z[r]));
             float key = (float) worst;
             if (key < worst) key = Math.nextUp(key);
             if (Float.isNaN(key)) key = Float.POSITIVE_INFINITY;
             order[n++] = ((long) Float.floatToRawIntBits(key) << 32) | i;  // non-negative floats order like their bits
         }
-        Arrays.sort(order, 0, n);
-        double[] dropped = new double[rows];
+        Arrays.sort(order, 0, n);  // ascending: the likeliest block is last
+        double[] rest = new double[rows];  // per row: sum over the undecided candidates of n_b exp(U_b - r)
         for (int j = 0; j < n; j++) {
             int i = (int) order[j];
-            boolean fits = true;
-            for (int r = 0; r < rows && fits; r++) {
-                fits = dropped[r] + contribution(metadata, blockIds[i], scores[r * count + i], max[r], z[r]) <= config.epsilon();
-            }
-            if (!fits) {
-                for (int rest = j; rest < n; rest++) keep[(int) order[rest]] = true;
-                break;
-            }
-            for (int r = 0; r < rows; r++) dropped[r] += contribution(metadata, blockIds[i], scores[r * count + i], max[r], z[r]);
+            for (int r = 0; r < rows; r++) rest[r] += contribution(metadata, blockIds[i], scores[r * count + i], reference[r], 1);
         }
-        double worstRow = 0;
-        for (double d : dropped) worstRow = Math.max(worstRow, d);
-        return worstRow;
+        int undecided = n;
+        while (true) {
+            double worstRow = 0;
+            for (int r = 0; r < rows; r++) worstRow = Math.max(worstRow, rest[r] / z[r]);
+            if (worstRow <= config.epsilon() || undecided == 0) return undecided == 0 ? 0 : worstRow;
+            int i = (int) order[--undecided];
+            keep[i] = true;
+            exactLogits(pool, blockIds[i], i, length, queries, rowOffset, rows, reference, z);
+            rest = recomputeRest(metadata, blockIds, count, undecided, reference, rows, rest);
+        }
+    }
+
+    /** The undecided candidates' bound sums afresh (subtracting would lose precision when one block dominated). */
+    private double[] recomputeRest(BlockMetadataStore metadata, int[] blockIds, int count, int undecided, double[] reference, int rows,
+                                   double[] rest) {
+        Arrays.fill(rest, 0);
+        for (int j = 0; j < undecided; j++) {
+            int i = (int) order[j];
+            for (int r = 0; r < rows; r++) rest[r] += contribution(metadata, blockIds[i], scores[r * count + i], reference[r], 1);
+        }
+        return rest;
+    }
+
+    /**
+     * Exact scaled logits of one block for every row, in float64 from the keys as stored: with
+     * {@code z == null} raises {@code reference[r]} to the block's largest logit; otherwise adds
+     * exp(logit - reference[r]) to {@code z[r]}.
+     */
+    private void exactLogits(AetherKvPool pool, int blockId, int block, int length, float[] queries, int rowOffset, int rows,
+                             double[] reference, double[] z) {
+        KvBlockPool blocks = pool.blocks();
+        int dim = pool.headDim(), blockSize = blocks.blockSize();
+        double scale = 1.0 / Math.sqrt(dim);
+        int tokens = Math.min(blockSize, length - block * blockSize);
+        for (int t = 0; t < tokens; t++) {
+            blocks.readKey(blockId, t, keyRow, 0);
+            for (int r = 0; r < rows; r++) {
+                double logit = 0;
+                int q = rowOffset + r * dim;
+                for (int d = 0; d < dim; d++) logit += (double) queries[q + d] * keyRow[d];
+                logit *= scale;
+                if (z == null) reference[r] = Math.max(reference[r], logit);
+                else z[r] += Math.exp(logit - reference[r]);
+            }
+        }
     }
 
     private static double contribution(BlockMetadataStore metadata, int blockId, float bound, double max, double z) {

@@ -53,6 +53,10 @@ public final class E2eCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: AETHER_THREADS or all cores).")
     Integer threads;
 
+    @Option(names = "--dump-kv", paramLabel = "FILE.npz",
+            description = "Write the prompt's keys/values (every layer, fp16) and a decode step's queries, as `aether bench --kv-file` reads.")
+    Path dumpKv;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
@@ -75,6 +79,6 @@ public final class E2eCommand implements Callable<Integer> {
                         + " at most " + budget + " fit the context of " + llm.contextLength());
             }
             return new SideBySideCommand.Prompt(tokens, promptFile != null ? promptFile.toString() : "", expect);
-        });
+        }, dumpKv);
     }
 }

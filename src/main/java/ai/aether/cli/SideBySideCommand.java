@@ -7,9 +7,11 @@ import ai.aether.engine.LLM;
 import ai.aether.engine.SideBySide;
 import ai.aether.engine.SideBySide.Run;
 import ai.aether.engine.SideBySide.Setting;
+import ai.aether.eval.KvDump;
 import ai.aether.kernels.Parallel;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,12 @@ final class SideBySideCommand {
     /** Runs the comparison; returns the exit code (0). */
     static int run(ResolvedModel model, Integer threads, AetherConfig aether, boolean compareDense, int maxTokens, int contextLength,
                    PromptSource prompt) throws Exception {
+        return run(model, threads, aether, compareDense, maxTokens, contextLength, prompt, null);
+    }
+
+    /** As above; with {@code dumpKv} non-null, also writes the prompt's KV cache and a decode query there (.npz for bench --kv-file). */
+    static int run(ResolvedModel model, Integer threads, AetherConfig aether, boolean compareDense, int maxTokens, int contextLength,
+                   PromptSource prompt, Path dumpKv) throws Exception {
         if (threads != null) Parallel.setThreads(threads);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
@@ -39,7 +47,17 @@ final class SideBySideCommand {
             if (compareDense) settings.add(Setting.dense());
             settings.add(new Setting("AETHER", aether));
             out.println("AETHER: " + AetherOptions.describe(aether));
-            SideBySide.Outcome o = SideBySide.run(llm, p.tokens(), maxTokens, settings, line -> err.println("... " + line));
+            err.println("... prefill: " + p.tokens().length + " tokens (once, shared by every setting)");
+            SideBySide.Outcome o;
+            try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(), maxTokens + 6, SideBySide.baseConfig(settings))) {
+                o = SideBySide.run(prefilled, maxTokens, settings, line -> err.println("... " + line));
+                if (dumpKv != null) {
+                    prefilled.rewind(null);  // one dense step from the prompt records every layer's query
+                    llm.model().decode(prefilled.firstToken(), prefilled.promptLength(), prefilled.cache());
+                    KvDump.write(prefilled.cache(), prefilled.promptLength() + 1, dumpKv);
+                    err.println("... wrote the KV cache (" + (prefilled.promptLength() + 1) + " tokens, every layer) to " + dumpKv);
+                }
+            }
             out.printf(Locale.ROOT, "prefill: %,d tokens in %.1f s (%.0f tok/s), once, shared by every run%n%n",
                     o.promptTokens(), o.prefillNanos() / 1e9, o.prefillTokensPerSecond());
             for (Run r : o.runs()) {

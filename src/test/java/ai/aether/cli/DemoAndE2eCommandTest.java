@@ -50,6 +50,28 @@ class DemoAndE2eCommandTest {
     }
 
     @Test
+    void e2eDumpsTheKvCacheForTheBench() throws Exception {
+        String model = SharedModels.require(SharedModels.STORIES_F32).toString();
+        java.nio.file.Path dump = java.nio.file.Files.createTempFile("aether-e2e", ".npz");
+        try {
+            String prompt = "Once upon a time, there was a little girl named Lily. ".repeat(4);
+            int code = run("e2e", "--model", model, "--prompt", prompt, "--no-chat", "--max-tokens", "4", "--dump-kv", dump.toString());
+            assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+            var source = new ai.aether.bench.NpzKvSource(dump);
+            var snapshot = source.load(4, 20);
+            assertEquals(4, snapshot.kvHeads(), "stories260K: 4 KV heads");
+            assertEquals(8, snapshot.queryHeads());
+            assertEquals(8, snapshot.headDim());
+            out.reset();
+            code = run("bench", "--kv-file", dump.toString(), "--seq-len", "48", "--block-size", "16", "--reps", "1", "--warmup", "0",
+                    "--no-progress");
+            assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            java.nio.file.Files.deleteIfExists(dump);
+        }
+    }
+
+    @Test
     void badConfigurationNamesTheField() {
         String model = SharedModels.require(SharedModels.STORIES_F32).toString();
         int code = run("e2e", "--model", model, "--prompt", "Hello", "--target-sparsity", "1.5");
