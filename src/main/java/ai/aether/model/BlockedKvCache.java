@@ -17,12 +17,20 @@ import java.util.Arrays;
 public final class BlockedKvCache implements KvCache {
     /** Tokens per block, the AETHER default. */
     public static final int DEFAULT_BLOCK_SIZE = 64;
+    /**
+     * Blocks reserved at once for one KV head of one layer: they are adjacent in the pool, so
+     * decode reads each head's cache as runs of this many blocks (a sequential memory stream)
+     * rather than as scattered single blocks. Reserving ahead costs at most this many blocks
+     * per head beyond the written length, never beyond the capacity.
+     */
+    private static final int BLOCK_RUN = 16;
 
     private final int layers, kvHeads, headDim, capacity, blockSize;
     private final KvBlockPool pool;
     private final AttentionBackend backend;
     private final int[][][] blockTables;  // [layers][kvHeads][blocks] physical ids in position order
-    private final int[] blockCounts;      // [layers] blocks allocated per KV head
+    private final int[] blockCounts;      // [layers] blocks in use per KV head
+    private final int[] blocksReserved;   // [layers] blocks allocated per KV head (in use + reserved ahead)
     private final DecodePlan[] plans;     // [layers] reused decode schedules, built lazily per query-head count
 
     public BlockedKvCache(int layers, int kvHeads, int headDim, int capacity, KvDtype dtype, int blockSize) {
@@ -37,6 +45,7 @@ public final class BlockedKvCache implements KvCache {
         this.backend = AttentionBackend.load();
         this.blockTables = new int[layers][kvHeads][blocksPerHead];
         this.blockCounts = new int[layers];
+        this.blocksReserved = new int[layers];
         this.plans = new DecodePlan[layers];
     }
 
@@ -63,10 +72,16 @@ public final class BlockedKvCache implements KvCache {
     public void write(int layer, int position, int tokens, float[] keys, float[] values) {
         checkRange(layer, position, tokens);
         int neededBlocks = (position + tokens + blockSize - 1) / blockSize;
-        while (blockCounts[layer] < neededBlocks) {
-            for (int h = 0; h < kvHeads; h++) blockTables[layer][h][blockCounts[layer]] = pool.allocate();
-            blockCounts[layer]++;
+        if (neededBlocks > blocksReserved[layer]) {
+            int from = blocksReserved[layer], blocksPerHead = blockTables[layer][0].length;
+            int run = Math.max(neededBlocks - from, Math.min(BLOCK_RUN, blocksPerHead - from));
+            for (int h = 0; h < kvHeads; h++) {
+                int first = pool.allocateRun(run);
+                for (int b = 0; b < run; b++) blockTables[layer][h][from + b] = first + b;
+            }
+            blocksReserved[layer] = from + run;
         }
+        blockCounts[layer] = Math.max(blockCounts[layer], neededBlocks);
         for (int t = 0; t < tokens; t++) {
             int p = position + t;
             for (int h = 0; h < kvHeads; h++) {

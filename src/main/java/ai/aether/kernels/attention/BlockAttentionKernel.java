@@ -3,15 +3,20 @@ package ai.aether.kernels.attention;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The inner loop shared by decode and prefill: a tile of query rows against a run of KV blocks
  * with an fp32 online softmax (running max, running sum, unnormalised accumulator per row).
- * Each key element and value element of a block is loaded once per group of four rows, so a
- * whole GQA group is served by one pass over the block.
+ * Each key element and value element of a block is loaded once per group of up to four rows, so
+ * a whole GQA group is served by one pass over the block; groups of 3 (SmolLM2) or 2 get kernels
+ * of their own rather than padding to 4.
+ *
+ * <p>FP16/BF16 elements are widened in registers as they are loaded, so the block streams from
+ * memory once while the multiplies run (a separate widening pass into an fp32 scratch block
+ * was measured slower: it stops the conversion from overlapping the memory stream).
  */
 final class BlockAttentionKernel {
 
@@ -122,28 +127,40 @@ final class BlockAttentionKernel {
             case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
             case BF16 -> MODE_BF16;
         };
-        float[] keysF32 = pool.keysF32(blockId);
-        short[] keysHalf = pool.keysHalf(blockId);
+        float[] keys = pool.dataF32(blockId), values = keys;          // the block's slab, one of them null
+        short[] keysHalf = pool.dataHalf(blockId), valuesHalf = keysHalf;
+        int keyBase = pool.keyOffset(blockId), valueBase = pool.valueOffset(blockId);
         float[] logits = s.logits;
         int tokenChunks = roundUp(maxValid, LANES);
-        for (int r = 0; r < rows; r += 4) {
-            logitsFourRows(keysF32, keysHalf, mode, keyStride, headDim, s.queryRows, r, Math.min(4, rows - r), tokenChunks, logits);
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
+        if (rows - r == 3) {
+            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
+        } else {
+            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
         }
         boolean anyValid = false;
-        for (int r = 0; r < rows; r++) {
-            anyValid |= softmaxStep(logits, r * keyStride, s.validTokens[r], keyStride, mode == MODE_FP16_RAW ? FP16_RAW_SCALE : 1f,
-                    max, maxOffset + r,
-                    sum, sumOffset + r, acc, accOffset + r * valueStride, valueStride);
+        for (int row = 0; row < rows; row++) {
+            anyValid |= softmaxStep(logits, row * keyStride, s.validTokens[row], keyStride,
+                    mode == MODE_FP16_RAW ? FP16_RAW_SCALE : 1f, max, maxOffset + row,
+                    sum, sumOffset + row, acc, accOffset + row * valueStride, valueStride);
         }
         if (!anyValid) return;
-        float[] valuesF32 = pool.valuesF32(blockId);
-        short[] valuesHalf = pool.valuesHalf(blockId);
-        for (int r = 0; r < rows; r += 4) {
-            int group = Math.min(4, rows - r);
-            int tokens = 0;
-            for (int i = 0; i < group; i++) tokens = Math.max(tokens, s.validTokens[r + i]);
-            accumulateFourRows(valuesF32, valuesHalf, mode, valueStride, logits, keyStride, r, group, tokens, acc, accOffset);
+        r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            accumulateFourRows(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 4), acc, accOffset);
         }
+        if (rows - r == 3) {
+            accumulateThreeRows(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 3), acc, accOffset);
+        } else {
+            for (; r < rows; r++) accumulateOneRow(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, s.validTokens[r], acc, accOffset);
+        }
+    }
+
+    private static int maxTokens(int[] validTokens, int first, int count) {
+        int tokens = 0;
+        for (int i = 0; i < count; i++) tokens = Math.max(tokens, validTokens[first + i]);
+        return tokens;
     }
 
     /**
@@ -166,18 +183,17 @@ final class BlockAttentionKernel {
         return (n + multiple - 1) / multiple * multiple;
     }
 
+    // ---------------------------------------------------------------- logits: q . k for 4, 3 or 1 rows
+
     /**
-     * logits[row][t] = q_row . k_t for up to four rows at once. The key block is walked row by row
-     * (one transposed key row = one channel d for 4 x LANES tokens), so it streams sequentially,
-     * and 16 independent accumulators (4 rows x 4 token chunks) keep both FMA ports busy. A
-     * missing 4th (3rd, 2nd) row repeats the last real row, whose duplicate stores write the same
-     * numbers.
+     * logits[row][t] = q_row . k_t for four rows at once. The key block is walked row by row (one
+     * transposed key row = one channel d for 4 x LANES tokens), so it streams sequentially, and 16
+     * independent accumulators (4 rows x 4 token chunks) keep both FMA ports busy.
      */
-    private static void logitsFourRows(float[] keys, short[] keysHalf, int mode, int keyStride, int headDim, float[] queryRows, int firstRow,
-                                       int group, int tokenChunks, float[] logits) {
-        int r0 = firstRow, r1 = firstRow + Math.min(1, group - 1), r2 = firstRow + Math.min(2, group - 1), r3 = firstRow + Math.min(3, group - 1);
-        int q0 = r0 * headDim, q1 = r1 * headDim, q2 = r2 * headDim, q3 = r3 * headDim;
-        int l0 = r0 * keyStride, l1 = r1 * keyStride, l2 = r2 * keyStride, l3 = r3 * keyStride;
+    private static void logitsFourRows(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
+                                       int tokenChunks, float[] logits) {
+        int q0 = firstRow * headDim, q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
+        int l0 = firstRow * keyStride, l1 = l0 + keyStride, l2 = l1 + keyStride, l3 = l2 + keyStride;
         int c = 0;
         for (; c + 4 * LANES <= tokenChunks; c += 4 * LANES) {
             FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
@@ -185,11 +201,9 @@ final class BlockAttentionKernel {
             FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
             FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
             for (int d = 0; d < headDim; d++) {
-                int row = d * keyStride + c;
-                FloatVector k0 = load(keys, keysHalf, mode, row);
-                FloatVector k1 = load(keys, keysHalf, mode, row + LANES);
-                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES);
-                FloatVector k3 = load(keys, keysHalf, mode, row + 3 * LANES);
+                int row = base + d * keyStride + c;
+                FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES), k3 = load(keys, keysHalf, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
                 a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
@@ -207,7 +221,7 @@ final class BlockAttentionKernel {
         for (; c < tokenChunks; c += LANES) {  // fewer than 4 chunks left
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < headDim; d++) {
-                FloatVector k = load(keys, keysHalf, mode, d * keyStride + c);
+                FloatVector k = load(keys, keysHalf, mode, base + d * keyStride + c);
                 a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
                 a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
@@ -220,10 +234,76 @@ final class BlockAttentionKernel {
         }
     }
 
+    /** {@link #logitsFourRows} for a group of three rows (12 accumulators). */
+    private static void logitsThreeRows(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
+                                        int tokenChunks, float[] logits) {
+        int q0 = firstRow * headDim, q1 = q0 + headDim, q2 = q1 + headDim;
+        int l0 = firstRow * keyStride, l1 = l0 + keyStride, l2 = l1 + keyStride;
+        int c = 0;
+        for (; c + 4 * LANES <= tokenChunks; c += 4 * LANES) {
+            FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            for (int d = 0; d < headDim; d++) {
+                int row = base + d * keyStride + c;
+                FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES), k3 = load(keys, keysHalf, mode, row + 3 * LANES);
+                FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
+                a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
+                a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                b = FloatVector.broadcast(SPECIES, queryRows[q2 + d]);
+                a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+            }
+            a00.intoArray(logits, l0 + c); a01.intoArray(logits, l0 + c + LANES); a02.intoArray(logits, l0 + c + 2 * LANES); a03.intoArray(logits, l0 + c + 3 * LANES);
+            a10.intoArray(logits, l1 + c); a11.intoArray(logits, l1 + c + LANES); a12.intoArray(logits, l1 + c + 2 * LANES); a13.intoArray(logits, l1 + c + 3 * LANES);
+            a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES); a22.intoArray(logits, l2 + c + 2 * LANES); a23.intoArray(logits, l2 + c + 3 * LANES);
+        }
+        for (; c < tokenChunks; c += LANES) {
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector k = load(keys, keysHalf, mode, base + d * keyStride + c);
+                a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
+                a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
+                a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
+            }
+            a0.intoArray(logits, l0 + c);
+            a1.intoArray(logits, l1 + c);
+            a2.intoArray(logits, l2 + c);
+        }
+    }
+
+    /** {@link #logitsFourRows} for one row (4 accumulators: one per token chunk). */
+    private static void logitsOneRow(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int row,
+                                     int tokenChunks, float[] logits) {
+        int q = row * headDim, l = row * keyStride;
+        int c = 0;
+        for (; c + 4 * LANES <= tokenChunks; c += 4 * LANES) {
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < headDim; d++) {
+                int at = base + d * keyStride + c;
+                FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q + d]);
+                a0 = load(keys, keysHalf, mode, at).fma(b, a0);
+                a1 = load(keys, keysHalf, mode, at + LANES).fma(b, a1);
+                a2 = load(keys, keysHalf, mode, at + 2 * LANES).fma(b, a2);
+                a3 = load(keys, keysHalf, mode, at + 3 * LANES).fma(b, a3);
+            }
+            a0.intoArray(logits, l + c); a1.intoArray(logits, l + c + LANES); a2.intoArray(logits, l + c + 2 * LANES); a3.intoArray(logits, l + c + 3 * LANES);
+        }
+        for (; c < tokenChunks; c += LANES) {
+            FloatVector a = FloatVector.zero(SPECIES);
+            for (int d = 0; d < headDim; d++) a = load(keys, keysHalf, mode, base + d * keyStride + c).fma(FloatVector.broadcast(SPECIES, queryRows[q + d]), a);
+            a.intoArray(logits, l + c);
+        }
+    }
+
+
+    // ---------------------------------------------------------------- softmax
+
     /**
-     * Online-softmax update of one row: turns its logits into storeScale * exp(logit - newMax) in
-     * place (zero past {@code valid}), rescales the running sum and accumulator. Returns false when
-     * the row sees no token of this block.
+     * Online-softmax update of one row: turns its logits into storeScale * exp(logit - newMax) in place (zero
+     * past {@code valid}), rescales the running sum and accumulator. Returns false when the row
+     * sees no token of this block.
      */
     private static boolean softmaxStep(float[] logits, int offset, int valid, int keyStride, float storeScale, float[] max, int maxIndex,
                                        float[] sum, int sumIndex, float[] acc, int accOffset, int valueStride) {
@@ -258,32 +338,25 @@ final class BlockAttentionKernel {
         return true;
     }
 
+    // ---------------------------------------------------------------- values: acc += p . v for 4, 3 or 1 rows
+
     /**
-     * acc[row] += sum_t p[row][t] * v_t for up to four rows: each value chunk is loaded once per
-     * group, and four value chunks at a time give 16 independent accumulators.
+     * acc[row] += sum_t p[row][t] * v_t for four rows: each value chunk is loaded once per group,
+     * and four value chunks at a time give 16 independent accumulators.
      */
-    private static void accumulateFourRows(float[] values, short[] valuesHalf, int mode, int valueStride, float[] probabilities, int keyStride,
-                                           int firstRow, int group, int tokens, float[] acc, int accOffset) {
-        int r0 = firstRow, r1 = firstRow + Math.min(1, group - 1), r2 = firstRow + Math.min(2, group - 1), r3 = firstRow + Math.min(3, group - 1);
-        int p0 = r0 * keyStride, p1 = r1 * keyStride, p2 = r2 * keyStride, p3 = r3 * keyStride;
-        int o0 = accOffset + r0 * valueStride, o1 = accOffset + r1 * valueStride;
-        int o2 = accOffset + r2 * valueStride, o3 = accOffset + r3 * valueStride;
+    private static void accumulateFourRows(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+                                           int firstRow, int tokens, float[] acc, int accOffset) {
+        int p0 = firstRow * keyStride, p1 = p0 + keyStride, p2 = p1 + keyStride, p3 = p2 + keyStride;
+        int o0 = accOffset + firstRow * valueStride, o1 = o0 + valueStride, o2 = o1 + valueStride, o3 = o2 + valueStride;
         int c = 0;
         for (; c + 4 * LANES <= valueStride; c += 4 * LANES) {
-            FloatVector a00 = FloatVector.fromArray(SPECIES, acc, o0 + c), a01 = FloatVector.fromArray(SPECIES, acc, o0 + c + LANES);
-            FloatVector a02 = FloatVector.fromArray(SPECIES, acc, o0 + c + 2 * LANES), a03 = FloatVector.fromArray(SPECIES, acc, o0 + c + 3 * LANES);
-            FloatVector a10 = FloatVector.fromArray(SPECIES, acc, o1 + c), a11 = FloatVector.fromArray(SPECIES, acc, o1 + c + LANES);
-            FloatVector a12 = FloatVector.fromArray(SPECIES, acc, o1 + c + 2 * LANES), a13 = FloatVector.fromArray(SPECIES, acc, o1 + c + 3 * LANES);
-            FloatVector a20 = FloatVector.fromArray(SPECIES, acc, o2 + c), a21 = FloatVector.fromArray(SPECIES, acc, o2 + c + LANES);
-            FloatVector a22 = FloatVector.fromArray(SPECIES, acc, o2 + c + 2 * LANES), a23 = FloatVector.fromArray(SPECIES, acc, o2 + c + 3 * LANES);
-            FloatVector a30 = FloatVector.fromArray(SPECIES, acc, o3 + c), a31 = FloatVector.fromArray(SPECIES, acc, o3 + c + LANES);
-            FloatVector a32 = FloatVector.fromArray(SPECIES, acc, o3 + c + 2 * LANES), a33 = FloatVector.fromArray(SPECIES, acc, o3 + c + 3 * LANES);
+            FloatVector a00 = FloatVector.fromArray(SPECIES, acc, o0 + c), a01 = FloatVector.fromArray(SPECIES, acc, o0 + c + LANES), a02 = FloatVector.fromArray(SPECIES, acc, o0 + c + 2 * LANES), a03 = FloatVector.fromArray(SPECIES, acc, o0 + c + 3 * LANES);
+            FloatVector a10 = FloatVector.fromArray(SPECIES, acc, o1 + c), a11 = FloatVector.fromArray(SPECIES, acc, o1 + c + LANES), a12 = FloatVector.fromArray(SPECIES, acc, o1 + c + 2 * LANES), a13 = FloatVector.fromArray(SPECIES, acc, o1 + c + 3 * LANES);
+            FloatVector a20 = FloatVector.fromArray(SPECIES, acc, o2 + c), a21 = FloatVector.fromArray(SPECIES, acc, o2 + c + LANES), a22 = FloatVector.fromArray(SPECIES, acc, o2 + c + 2 * LANES), a23 = FloatVector.fromArray(SPECIES, acc, o2 + c + 3 * LANES);
+            FloatVector a30 = FloatVector.fromArray(SPECIES, acc, o3 + c), a31 = FloatVector.fromArray(SPECIES, acc, o3 + c + LANES), a32 = FloatVector.fromArray(SPECIES, acc, o3 + c + 2 * LANES), a33 = FloatVector.fromArray(SPECIES, acc, o3 + c + 3 * LANES);
             for (int t = 0; t < tokens; t++) {
-                int row = t * valueStride + c;
-                FloatVector v0 = load(values, valuesHalf, mode, row);
-                FloatVector v1 = load(values, valuesHalf, mode, row + LANES);
-                FloatVector v2 = load(values, valuesHalf, mode, row + 2 * LANES);
-                FloatVector v3 = load(values, valuesHalf, mode, row + 3 * LANES);
+                int row = base + t * valueStride + c;
+                FloatVector v0 = load(values, valuesHalf, mode, row), v1 = load(values, valuesHalf, mode, row + LANES), v2 = load(values, valuesHalf, mode, row + 2 * LANES), v3 = load(values, valuesHalf, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p0 + t]);
                 a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, probabilities[p1 + t]);
@@ -299,10 +372,9 @@ final class BlockAttentionKernel {
             a30.intoArray(acc, o3 + c); a31.intoArray(acc, o3 + c + LANES); a32.intoArray(acc, o3 + c + 2 * LANES); a33.intoArray(acc, o3 + c + 3 * LANES);
         }
         for (; c < valueStride; c += LANES) {  // fewer than 4 chunks left
-            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c);
-            FloatVector a2 = FloatVector.fromArray(SPECIES, acc, o2 + c), a3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
+            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c), a2 = FloatVector.fromArray(SPECIES, acc, o2 + c), a3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
             for (int t = 0; t < tokens; t++) {
-                FloatVector v = load(values, valuesHalf, mode, t * valueStride + c);
+                FloatVector v = load(values, valuesHalf, mode, base + t * valueStride + c);
                 a0 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p0 + t]), a0);
                 a1 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p1 + t]), a1);
                 a2 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p2 + t]), a2);
@@ -312,6 +384,68 @@ final class BlockAttentionKernel {
             a1.intoArray(acc, o1 + c);
             a2.intoArray(acc, o2 + c);
             a3.intoArray(acc, o3 + c);
+        }
+    }
+
+    /** {@link #accumulateFourRows} for a group of three rows. */
+    private static void accumulateThreeRows(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+                                            int firstRow, int tokens, float[] acc, int accOffset) {
+        int p0 = firstRow * keyStride, p1 = p0 + keyStride, p2 = p1 + keyStride;
+        int o0 = accOffset + firstRow * valueStride, o1 = o0 + valueStride, o2 = o1 + valueStride;
+        int c = 0;
+        for (; c + 4 * LANES <= valueStride; c += 4 * LANES) {
+            FloatVector a00 = FloatVector.fromArray(SPECIES, acc, o0 + c), a01 = FloatVector.fromArray(SPECIES, acc, o0 + c + LANES), a02 = FloatVector.fromArray(SPECIES, acc, o0 + c + 2 * LANES), a03 = FloatVector.fromArray(SPECIES, acc, o0 + c + 3 * LANES);
+            FloatVector a10 = FloatVector.fromArray(SPECIES, acc, o1 + c), a11 = FloatVector.fromArray(SPECIES, acc, o1 + c + LANES), a12 = FloatVector.fromArray(SPECIES, acc, o1 + c + 2 * LANES), a13 = FloatVector.fromArray(SPECIES, acc, o1 + c + 3 * LANES);
+            FloatVector a20 = FloatVector.fromArray(SPECIES, acc, o2 + c), a21 = FloatVector.fromArray(SPECIES, acc, o2 + c + LANES), a22 = FloatVector.fromArray(SPECIES, acc, o2 + c + 2 * LANES), a23 = FloatVector.fromArray(SPECIES, acc, o2 + c + 3 * LANES);
+            for (int t = 0; t < tokens; t++) {
+                int row = base + t * valueStride + c;
+                FloatVector v0 = load(values, valuesHalf, mode, row), v1 = load(values, valuesHalf, mode, row + LANES), v2 = load(values, valuesHalf, mode, row + 2 * LANES), v3 = load(values, valuesHalf, mode, row + 3 * LANES);
+                FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p0 + t]);
+                a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
+                b = FloatVector.broadcast(SPECIES, probabilities[p1 + t]);
+                a10 = v0.fma(b, a10); a11 = v1.fma(b, a11); a12 = v2.fma(b, a12); a13 = v3.fma(b, a13);
+                b = FloatVector.broadcast(SPECIES, probabilities[p2 + t]);
+                a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
+            }
+            a00.intoArray(acc, o0 + c); a01.intoArray(acc, o0 + c + LANES); a02.intoArray(acc, o0 + c + 2 * LANES); a03.intoArray(acc, o0 + c + 3 * LANES);
+            a10.intoArray(acc, o1 + c); a11.intoArray(acc, o1 + c + LANES); a12.intoArray(acc, o1 + c + 2 * LANES); a13.intoArray(acc, o1 + c + 3 * LANES);
+            a20.intoArray(acc, o2 + c); a21.intoArray(acc, o2 + c + LANES); a22.intoArray(acc, o2 + c + 2 * LANES); a23.intoArray(acc, o2 + c + 3 * LANES);
+        }
+        for (; c < valueStride; c += LANES) {
+            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c), a2 = FloatVector.fromArray(SPECIES, acc, o2 + c);
+            for (int t = 0; t < tokens; t++) {
+                FloatVector v = load(values, valuesHalf, mode, base + t * valueStride + c);
+                a0 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p0 + t]), a0);
+                a1 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p1 + t]), a1);
+                a2 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p2 + t]), a2);
+            }
+            a0.intoArray(acc, o0 + c);
+            a1.intoArray(acc, o1 + c);
+            a2.intoArray(acc, o2 + c);
+        }
+    }
+
+    /** {@link #accumulateFourRows} for one row. */
+    private static void accumulateOneRow(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+                                         int row, int tokens, float[] acc, int accOffset) {
+        int p = row * keyStride, o = accOffset + row * valueStride;
+        int c = 0;
+        for (; c + 4 * LANES <= valueStride; c += 4 * LANES) {
+            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o + c), a1 = FloatVector.fromArray(SPECIES, acc, o + c + LANES), a2 = FloatVector.fromArray(SPECIES, acc, o + c + 2 * LANES), a3 = FloatVector.fromArray(SPECIES, acc, o + c + 3 * LANES);
+            for (int t = 0; t < tokens; t++) {
+                int at = base + t * valueStride + c;
+                FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p + t]);
+                a0 = load(values, valuesHalf, mode, at).fma(b, a0);
+                a1 = load(values, valuesHalf, mode, at + LANES).fma(b, a1);
+                a2 = load(values, valuesHalf, mode, at + 2 * LANES).fma(b, a2);
+                a3 = load(values, valuesHalf, mode, at + 3 * LANES).fma(b, a3);
+            }
+            a0.intoArray(acc, o + c); a1.intoArray(acc, o + c + LANES); a2.intoArray(acc, o + c + 2 * LANES); a3.intoArray(acc, o + c + 3 * LANES);
+        }
+        for (; c < valueStride; c += LANES) {
+            FloatVector a = FloatVector.fromArray(SPECIES, acc, o + c);
+            for (int t = 0; t < tokens; t++) a = load(values, valuesHalf, mode, base + t * valueStride + c).fma(FloatVector.broadcast(SPECIES, probabilities[p + t]), a);
+            a.intoArray(acc, o + c);
         }
     }
 }

@@ -45,6 +45,7 @@ public final class WeightMatrix {
     private final int cols;
     private final long rowBytes;
     private final RowKernel kernel;
+    private final Q4PackedRows packed;  // Q4_0/Q4_1 repacked for the matvec, else null
 
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.name = Objects.requireNonNull(name, "name");
@@ -66,6 +67,8 @@ public final class WeightMatrix {
                     + " bytes, the data has " + data.byteSize());
         }
         this.kernel = format.kernel();
+        this.packed = format == WeightFormat.Q4_0 || format == WeightFormat.Q4_1
+                ? Q4PackedRows.pack(data, rows, cols, format == WeightFormat.Q4_1) : null;
     }
 
     public String name() { return name; }
@@ -77,14 +80,19 @@ public final class WeightMatrix {
     public void dequantizeRow(int row, float[] out, int outOff) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(outOff, cols, out.length);
-        kernel.dequantize(data, row * rowBytes, cols, out, outOff);
+        decodeRow(row, out, outOff);
     }
 
     /** The dot product of row {@code row} with x[xOff .. xOff+cols). */
     public float dotRow(int row, float[] x, int xOff) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(xOff, cols, x.length);
-        return kernel.dot(data, row * rowBytes, cols, x, xOff, new float[kernel.scratchSize()]);
+        return packed != null ? packed.dot(row, x, xOff) : kernel.dot(data, row * rowBytes, cols, x, xOff, new float[kernel.scratchSize()]);
+    }
+
+    private void decodeRow(int row, float[] out, int outOff) {
+        if (packed != null) packed.dequantize(row, out, outOff);
+        else kernel.dequantize(data, row * rowBytes, cols, out, outOff);
     }
 
     /** y[0..rows) = W x, x is [cols]. */
@@ -146,7 +154,11 @@ public final class WeightMatrix {
             if (lo >= hi) continue;
             if (scratch == null || scratch.length < w.kernel.scratchSize()) scratch = new float[w.kernel.scratchSize()];
             float[] y = ys[m];
-            for (int r = lo; r < hi; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
+            if (w.packed != null) {
+                for (int r = lo; r < hi; r++) y[r] = w.packed.dot(r, x, 0);
+            } else {
+                for (int r = lo; r < hi; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
+            }
         }
     }
 
@@ -166,7 +178,7 @@ public final class WeightMatrix {
                 first += w.rows;
                 int r = lo;
                 for (; r + ROW_BLOCK <= hi; r += ROW_BLOCK) {
-                    for (int i = 0; i < ROW_BLOCK; i++) w.kernel.dequantize(w.data, (r + i) * w.rowBytes, cols, block[i], 0);
+                    for (int i = 0; i < ROW_BLOCK; i++) w.decodeRow(r + i, block[i], 0);
                     int t = 0;
                     for (; t + 4 <= tileTokens; t += 4) {
                         dotFourByFour(block, tile[t], tile[t + 1], tile[t + 2], tile[t + 3], cols, ys[m], w.rows, r, tileStart + t);
@@ -176,7 +188,7 @@ public final class WeightMatrix {
                     }
                 }
                 for (; r < hi; r++) {
-                    w.kernel.dequantize(w.data, r * w.rowBytes, cols, block[0], 0);
+                    w.decodeRow(r, block[0], 0);
                     for (int t = 0; t < tileTokens; t++) ys[m][(tileStart + t) * w.rows + r] = VectorMath.dot(block[0], 0, tile[t], 0, cols);
                 }
             }

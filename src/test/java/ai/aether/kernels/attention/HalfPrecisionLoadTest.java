@@ -6,7 +6,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The kernel widens FP16/BF16 codes in registers. With one cached token the attention output is
+ * The kernel widens FP16/BF16 codes to fp32 before multiplying. With one cached token the attention output is
  * exactly that token's value, so every finite 16-bit code (subnormals included) must come out as
  * {@link Float#float16ToFloat} (FP16) or the upper half of an fp32 (BF16) says.
  */
