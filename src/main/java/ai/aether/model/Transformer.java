@@ -25,14 +25,29 @@ final class Transformer {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Rope rope;
+    private final WeightMatrix[][] queryKeyValue;  // [layers] {Wq, Wk, Wv}: one parallel region each
+    private final WeightMatrix[][] gateUp;         // [layers] {Wgate, Wup}
+    /** Decode activations, one set per thread: a decode step allocates nothing but its logits. */
+    private final ThreadLocal<Buffers> decodeBuffers;
 
     Transformer(ModelConfig config, ModelWeights weights, Rope rope) {
         this.config = config;
         this.weights = weights;
         this.rope = rope;
+        ModelWeights.Layer[] layers = weights.layers();
+        this.queryKeyValue = new WeightMatrix[layers.length][];
+        this.gateUp = new WeightMatrix[layers.length][];
+        for (int l = 0; l < layers.length; l++) {
+            queryKeyValue[l] = new WeightMatrix[] {layers[l].query(), layers[l].key(), layers[l].value()};
+            gateUp[l] = new WeightMatrix[] {layers[l].gate(), layers[l].up()};
+        }
+        this.decodeBuffers = ThreadLocal.withInitial(() -> new Buffers(config, 1));
     }
 
-    /** Activations of one chunk, allocated per call so concurrent sequences never share them. */
+    /**
+     * Activations of one chunk: per call for prefill chunks, per thread for single-token decode,
+     * so concurrent sequences never share them.
+     */
     private static final class Buffers {
         final float[] x;         // [tokens][dim] residual stream
         final float[] normed;    // [tokens][dim]
@@ -43,6 +58,9 @@ final class Transformer {
         final float[] projected; // [tokens][dim]
         final float[] gate;      // [tokens][ffn]
         final float[] up;        // [tokens][ffn]
+        final float[] last;      // [dim] final hidden state of the last token
+        final float[][] queryKeyValueOut;  // {query, key, value}
+        final float[][] gateUpOut;         // {gate, up}
 
         Buffers(ModelConfig c, int tokens) {
             int qDim = c.heads() * c.headDim(), kvDim = c.kvHeads() * c.headDim();
@@ -55,6 +73,9 @@ final class Transformer {
             projected = new float[tokens * c.dim()];
             gate = new float[tokens * c.feedForwardDim()];
             up = new float[tokens * c.feedForwardDim()];
+            last = new float[c.dim()];
+            queryKeyValueOut = new float[][] {query, key, value};
+            gateUpOut = new float[][] {gate, up};
         }
     }
 
@@ -66,7 +87,7 @@ final class Transformer {
     float[] forward(int[] tokens, int offset, int count, int position, KvCache cache, boolean wantLogits,
                     ActivationObserver observer) {
         int dim = config.dim();
-        Buffers b = new Buffers(config, count);
+        Buffers b = count == 1 ? decodeBuffers.get() : new Buffers(config, count);
         for (int t = 0; t < count; t++) {
             int token = tokens[offset + t];
             if (token < 0 || token >= config.vocabSize()) {
@@ -79,11 +100,10 @@ final class Transformer {
             feedForwardBlock(layer, weights.layers()[layer], b, count, observer);
         }
         if (!wantLogits) return null;
-        float[] last = new float[dim]; // [dim] final hidden state of the last token
-        Normalization.rmsNorm(b.x, (count - 1) * dim, weights.outputNorm(), config.rmsEpsilon(), 1, dim, last, 0);
-        if (observer != null) observer.onActivation("result_norm", -1, last, 1, dim);
+        Normalization.rmsNorm(b.x, (count - 1) * dim, weights.outputNorm(), config.rmsEpsilon(), 1, dim, b.last, 0);
+        if (observer != null) observer.onActivation("result_norm", -1, b.last, 1, dim);
         float[] logits = new float[config.vocabSize()];
-        weights.output().matVec(last, logits);
+        weights.output().matVec(b.last, logits);
         return logits;
     }
 
@@ -92,8 +112,7 @@ final class Transformer {
         int dim = config.dim(), heads = config.heads(), kvHeads = config.kvHeads(), headDim = config.headDim();
         Normalization.rmsNorm(b.x, 0, w.attnNorm(), config.rmsEpsilon(), count, dim, b.normed, 0);
         if (observer != null) observer.onActivation("attn_norm", layer, b.normed, count, dim);
-        WeightMatrix.matMulAll(b.normed, count, new WeightMatrix[] {w.query(), w.key(), w.value()},
-                new float[][] {b.query, b.key, b.value});
+        WeightMatrix.matMulAll(b.normed, count, queryKeyValue[layer], b.queryKeyValueOut);
         if (w.queryBias() != null) {
             addBias(b.query, w.queryBias(), count);
             addBias(b.key, w.keyBias(), count);
@@ -120,7 +139,7 @@ final class Transformer {
         int dim = config.dim(), ffn = config.feedForwardDim();
         Normalization.rmsNorm(b.x, 0, w.ffnNorm(), config.rmsEpsilon(), count, dim, b.normed, 0);
         if (observer != null) observer.onActivation("ffn_norm", layer, b.normed, count, dim);
-        WeightMatrix.matMulAll(b.normed, count, new WeightMatrix[] {w.gate(), w.up()}, new float[][] {b.gate, b.up});
+        WeightMatrix.matMulAll(b.normed, count, gateUp[layer], b.gateUpOut);
         Activations.swiGlu(b.gate, b.up, count * ffn);
         if (observer != null) observer.onActivation("ffn_act", layer, b.gate, count, ffn);
         w.down().matMul(b.gate, count, b.projected);
