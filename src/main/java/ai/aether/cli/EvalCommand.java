@@ -1,6 +1,5 @@
 package ai.aether.cli;
 
-import ai.aether.attention.AetherConfig;
 import ai.aether.engine.LLM;
 import ai.aether.engine.SideBySide.Setting;
 import ai.aether.eval.AgreementEval;
@@ -30,7 +29,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code aether eval passkey|perplexity|agreement}: long-context quality of AETHER against dense
  * attention on a real model. Every prompt is prefilled once and decoded under dense and each
- * AETHER setting ({@code --sparsities}, with the shared AETHER flags for everything else).
+ * AETHER setting ({@link EvalSettings}: {@code --sparsities}, {@code --setting}, the shared AETHER flags).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Long-context quality, dense vs AETHER: pass-key retrieval grid, perplexity, greedy agreement.",
@@ -50,15 +49,22 @@ public final class EvalCommand implements Runnable {
         @Mixin
         AetherOptions aether;
 
-        @Option(names = "--sparsities", split = ",", paramLabel = "S", description = "AETHER target sparsities to compare with dense (default ${DEFAULT-VALUE}).",
-                defaultValue = "0.8,0.9")
-        List<Double> sparsities;
+        @Option(names = "--sparsities", split = ",", paramLabel = "S",
+                description = "AETHER target sparsities to compare with dense, each in [0, 1) (default 0.8,0.9 unless --setting or a selection flag is given).")
+        List<Double> sparsities = new ArrayList<>();
+
+        @Option(names = "--setting", paramLabel = "SPEC", description = "An AETHER setting (repeatable): comma-separated key=value pairs over the "
+                + "shared flags; keys: " + EvalSettings.KEYS + ". E.g. sparsity=0.9,window=1,name=0.9-w1")
+        List<String> specs = new ArrayList<>();
 
         @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: AETHER_THREADS or all cores).")
         Integer threads;
 
         @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per measurement to FILE.")
         Path csv;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Write PNG charts to DIR.")
+        Path out;
 
         @Option(names = "--no-progress", description = "No progress bar (for logs).")
         boolean noProgress;
@@ -70,20 +76,18 @@ public final class EvalCommand implements Runnable {
             return llm;
         }
 
-        /** Dense, then one AETHER setting per target sparsity (the other AETHER flags apply to all). */
+        /** Dense, then the AETHER settings ({@link EvalSettings}); checked before the model loads. */
         List<Setting> settings() {
-            List<Setting> settings = new ArrayList<>();
-            settings.add(Setting.dense());
-            AetherConfig base = aether.config();
-            for (double s : sparsities) {
-                AetherConfig c = base.toBuilder().selection(ai.aether.attention.SelectionMode.TARGET_SPARSITY).targetSparsity(s).build();
-                settings.add(new Setting(String.format(Locale.ROOT, "aether-%.2f", s), c));
-            }
-            return settings;
+            return EvalSettings.resolve(aether, sparsities, specs);
         }
 
-        String describe() {
-            return "AETHER base: " + AetherOptions.describe(aether.config()) + "; sparsities " + sparsities;
+        /** One line per AETHER setting. */
+        String describe(List<Setting> settings) {
+            StringBuilder sb = new StringBuilder();
+            for (Setting s : settings) {
+                if (s.config() != null) sb.append(s.name()).append(": ").append(AetherOptions.describe(s.config())).append('\n');
+            }
+            return sb.toString().stripTrailing();
         }
 
         /** Runs {@code task} with a progress bar on stderr (or none). */
@@ -136,20 +140,18 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the keys (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Write a PNG heat map per method to DIR.")
-        Path out;
-
         @Override
         public Integer call() throws Exception {
             if (trials < 1) throw new IllegalArgumentException("--trials must be >= 1, got " + trials);
             for (int l : lengths) if (l < 64) throw new IllegalArgumentException("--lengths entries must be >= 64, got " + l);
+            for (double d : depths) if (!(d >= 0 && d <= 1)) throw new IllegalArgumentException("--depths entries must be in [0, 1], got " + d);
+            List<Setting> settings = common.settings();
             try (LLM llm = common.load()) {
-                System.out.println(common.describe());
-                List<PasskeyEval.Result> results = common.withProgress(
-                        p -> PasskeyEval.run(llm, common.settings(), lengths, depths, trials, seed, p));
+                System.out.println(common.describe(settings));
+                List<PasskeyEval.Result> results = common.withProgress(p -> PasskeyEval.run(llm, settings, lengths, depths, trials, seed, p));
                 System.out.print(EvalReports.passkeyTable(results, lengths, depths));
                 if (common.csv != null) EvalReports.passkeyCsv(results, common.csv);
-                if (out != null) for (Path f : EvalReports.passkeyHeatmaps(results, lengths, depths, out)) System.out.println("wrote " + f);
+                if (common.out != null) for (Path f : EvalReports.passkeyHeatmaps(results, lengths, depths, common.out)) System.out.println("wrote " + f);
             }
             return 0;
         }
@@ -175,13 +177,19 @@ public final class EvalCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (scored < 1) throw new IllegalArgumentException("--scored-tokens must be >= 1, got " + scored);
+            if (windows < 1) throw new IllegalArgumentException("--windows must be >= 1, got " + windows);
+            if (window != null && window <= scored) throw new IllegalArgumentException("--window must exceed --scored-tokens (" + scored + "), got " + window);
+            List<Setting> settings = common.settings();
             String content = readText(text);
             try (LLM llm = common.load()) {
                 int w = window == null ? llm.contextLength() : window;
-                System.out.println(common.describe() + "; window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
-                List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, common.settings(), p));
+                System.out.println(common.describe(settings));
+                System.out.println("window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
+                List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, settings, p));
                 System.out.print(EvalReports.perplexityTable(results));
                 if (common.csv != null) EvalReports.perplexityCsv(results, common.csv);
+                if (common.out != null) System.out.println("wrote " + EvalReports.perplexityChart(results, common.out));
             }
             return 0;
         }
@@ -209,6 +217,7 @@ public final class EvalCommand implements Runnable {
         public Integer call() throws Exception {
             if (prompts < 1) throw new IllegalArgumentException("--prompts must be >= 1, got " + prompts);
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+            List<Setting> settings = common.settings();
             String content = readText(text);
             try (LLM llm = common.load()) {
                 int length = promptTokens == null ? llm.contextLength() - steps - 8 : promptTokens;
@@ -222,10 +231,12 @@ public final class EvalCommand implements Runnable {
                     int start = prompts == 1 ? 0 : (int) ((long) (all.length - length) * i / (prompts - 1));
                     cut.add(java.util.Arrays.copyOfRange(all, start, start + length));
                 }
-                System.out.println(common.describe() + "; " + prompts + " prompts of " + length + " tokens, " + steps + " tokens each");
-                List<AgreementEval.Result> results = common.withProgress(p -> AgreementEval.run(llm, cut, steps, common.settings(), p));
+                System.out.println(common.describe(settings));
+                System.out.println(prompts + " prompts of " + length + " tokens, " + steps + " tokens each");
+                List<AgreementEval.Result> results = common.withProgress(p -> AgreementEval.run(llm, cut, steps, settings, p));
                 System.out.print(EvalReports.agreementTable(results));
                 if (common.csv != null) EvalReports.agreementCsv(results, common.csv);
+                if (common.out != null) System.out.println("wrote " + EvalReports.agreementChart(results, common.out));
             }
             return 0;
         }

@@ -70,11 +70,24 @@ final class GenerationOptions {
 
     /** Applies --threads, resolves --model (default smollm2) and loads it with AETHER attention, or dense with --dense. */
     LLM load() throws IOException {
-        if (threads != null) Parallel.setThreads(threads);
-        Path file = model.resolveOr("smollm2").path();
         AetherConfig config = aether.configOrDense();
         KvDtype dtype = aether.kvDtype();
-        KvCacheFactory cache = config == null ? (c, capacity) -> BlockedKvCache.forModel(c, capacity, dtype) : KvCacheFactory.aether(config);
+        return load(config == null ? (c, capacity) -> BlockedKvCache.forModel(c, capacity, dtype) : KvCacheFactory.aether(config));
+    }
+
+    /** As {@link #load()}, every cache an AETHER block cache that {@code capture} keeps (dense with --dense), for --dump-kv. */
+    LLM load(KvDumpCapture capture) throws IOException {
+        return load((KvCacheFactory) capture);
+    }
+
+    /** A capture for this run's AETHER flags. */
+    KvDumpCapture dumpCapture() {
+        return new KvDumpCapture(aether.configOrDense(), aether.config());
+    }
+
+    private LLM load(KvCacheFactory cache) throws IOException {
+        if (threads != null) Parallel.setThreads(threads);
+        Path file = model.resolveOr("smollm2").path();
         LLM llm = LLM.load(file, LLM.Options.DEFAULT.withContextLength(context).withKvCache(cache));
         llm.warmUp();
         return llm;

@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -49,12 +50,16 @@ final class SideBySideCommand {
             out.println("AETHER: " + AetherOptions.describe(aether));
             err.println("... prefill: " + p.tokens().length + " tokens (once, shared by every setting)");
             SideBySide.Outcome o;
-            try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(), maxTokens + 6, SideBySide.baseConfig(settings))) {
+            int[] queryPositions = dumpKv == null ? new int[0] : KvDump.prefillQueryPositions(p.tokens().length);
+            try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(), maxTokens + 6, SideBySide.baseConfig(settings),
+                    queryPositions)) {
                 o = SideBySide.run(prefilled, maxTokens, settings, line -> err.println("... " + line));
                 if (dumpKv != null) {
                     prefilled.rewind(null);  // one dense step from the prompt records every layer's query
                     llm.model().decode(prefilled.firstToken(), prefilled.promptLength(), prefilled.cache());
-                    KvDump.write(prefilled.cache(), prefilled.promptLength() + 1, dumpKv);
+                    int[] ids = Arrays.copyOf(p.tokens(), p.tokens().length + 1);
+                    ids[p.tokens().length] = prefilled.firstToken();
+                    KvDump.write(prefilled.cache(), prefilled.promptLength() + 1, ids, dumpKv);
                     err.println("... wrote the KV cache (" + (prefilled.promptLength() + 1) + " tokens, every layer) to " + dumpKv);
                 }
             }

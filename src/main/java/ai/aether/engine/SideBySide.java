@@ -139,6 +139,11 @@ public final class SideBySide {
 
         /** Prefills {@code prompt} with room for {@code extraPositions} more tokens. */
         public static Prefilled of(LLM llm, int[] prompt, int extraPositions, AetherConfig base) {
+            return of(llm, prompt, extraPositions, base, new int[0]);
+        }
+
+        /** As above, keeping the prefill queries of {@code queryPositions} (ascending) for a KV dump. */
+        public static Prefilled of(LLM llm, int[] prompt, int extraPositions, AetherConfig base, int[] queryPositions) {
             if (prompt.length == 0) throw new IllegalArgumentException("the prompt encodes to no tokens; give some text");
             int capacity = prompt.length + extraPositions;
             if (capacity > llm.contextLength()) {
@@ -147,6 +152,7 @@ public final class SideBySide {
             }
             AetherKvCache cache = new AetherKvCache(llm.model().config(), capacity, base);
             try {
+                if (queryPositions.length > 0) cache.recordPrefillQueries(queryPositions);
                 long start = System.nanoTime();
                 float[] logits = llm.model().prefill(prompt, 0, cache);
                 long nanos = System.nanoTime() - start;

@@ -1,8 +1,11 @@
 package ai.aether.eval;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.style.Styler;
 
 import java.awt.Color;
 import java.io.IOException;
@@ -91,27 +94,33 @@ public final class EvalReports {
 
     public static String perplexityTable(List<PerplexityEval.Result> results) {
         double dense = results.stream().filter(r -> r.setting().equals("dense")).mapToDouble(PerplexityEval.Result::perplexity).findFirst().orElse(Double.NaN);
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-28s %10s %12s %12s%n", "setting", "tokens", "perplexity", "vs dense"));
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-28s %10s %12s %12s %9s%n", "setting", "tokens", "perplexity", "vs dense",
+                "sparsity"));
         for (PerplexityEval.Result r : results) {
-            sb.append(String.format(Locale.ROOT, "%-28s %10d %12.4f %+11.2f%%%n", r.setting(), r.scoredTokens(), r.perplexity(),
-                    100 * (r.perplexity() / dense - 1)));
+            sb.append(String.format(Locale.ROOT, "%-28s %10d %12.4f %+11.2f%% %8.1f%%%n", r.setting(), r.scoredTokens(), r.perplexity(),
+                    100 * (r.perplexity() / dense - 1), 100 * r.sparsity()));
         }
         return sb.toString();
     }
 
     public static void perplexityCsv(List<PerplexityEval.Result> results, Path file) throws IOException {
-        StringBuilder sb = new StringBuilder("setting,windows,scored_tokens,mean_nll,perplexity\n");
+        StringBuilder sb = new StringBuilder("setting,windows,scored_tokens,mean_nll,perplexity,sparsity\n");
         for (PerplexityEval.Result r : results) {
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f%n", csv(r.setting()), r.windows(), r.scoredTokens(), r.meanNll(), r.perplexity()));
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.4f%n", csv(r.setting()), r.windows(), r.scoredTokens(), r.meanNll(),
+                    r.perplexity(), r.sparsity()));
         }
         Files.writeString(file, sb, StandardCharsets.UTF_8);
     }
 
-    public static String agreementTable(List<AgreementEval.Result> results) {
+    /** One setting's agreement over every prompt. */
+    public record AgreementSummary(String setting, int prompts, double teacherForcedShare, double meanKl, double freeRunningPrefix,
+                                   double freeRunningAgreement, double sparsity) {}
+
+    /** Per setting, in order of appearance: teacher-forced share over all steps, the rest averaged over prompts. */
+    public static List<AgreementSummary> agreementSummaries(List<AgreementEval.Result> results) {
         LinkedHashSet<String> names = new LinkedHashSet<>();
         for (AgreementEval.Result r : results) names.add(r.setting());
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-28s %9s %16s %10s %18s %16s %9s%n", "setting", "prompts",
-                "teacher-forced", "mean KL", "free-run prefix", "free-run by pos.", "sparsity"));
+        List<AgreementSummary> out = new ArrayList<>();
         for (String name : names) {
             int prompts = 0, steps = 0, agreeing = 0, prefix = 0;
             double kl = 0, free = 0, sparsity = 0;
@@ -125,10 +134,63 @@ public final class EvalReports {
                 free += r.freeRunningAgreement();
                 sparsity += r.sparsity();
             }
-            sb.append(String.format(Locale.ROOT, "%-28s %9d %15.1f%% %10.4f %12.1f tokens %15.1f%% %8.1f%%%n", name, prompts,
-                    100.0 * agreeing / steps, kl / prompts, (double) prefix / prompts, 100 * free / prompts, 100 * sparsity / prompts));
+            out.add(new AgreementSummary(name, prompts, (double) agreeing / steps, kl / prompts, (double) prefix / prompts, free / prompts,
+                    sparsity / prompts));
+        }
+        return out;
+    }
+
+    public static String agreementTable(List<AgreementEval.Result> results) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-28s %9s %16s %10s %18s %16s %9s%n", "setting", "prompts",
+                "teacher-forced", "mean KL", "free-run prefix", "free-run by pos.", "sparsity"));
+        for (AgreementSummary a : agreementSummaries(results)) {
+            sb.append(String.format(Locale.ROOT, "%-28s %9d %15.1f%% %10.4f %12.1f tokens %15.1f%% %8.1f%%%n", a.setting(), a.prompts(),
+                    100 * a.teacherForcedShare(), a.meanKl(), a.freeRunningPrefix(), 100 * a.freeRunningAgreement(), 100 * a.sparsity()));
         }
         return sb.toString();
+    }
+
+    /** Bars of each setting's perplexity relative to dense, in percent; returns the PNG written. */
+    public static Path perplexityChart(List<PerplexityEval.Result> results, Path dir) throws IOException {
+        double dense = results.stream().filter(r -> r.setting().equals("dense")).mapToDouble(PerplexityEval.Result::perplexity).findFirst().orElse(Double.NaN);
+        List<String> names = new ArrayList<>();
+        List<Double> increase = new ArrayList<>();
+        for (PerplexityEval.Result r : results) {
+            if (r.setting().equals("dense")) continue;
+            names.add(String.format(Locale.ROOT, "%s (%.0f%% sparse)", r.setting(), 100 * r.sparsity()));
+            increase.add(100 * (r.perplexity() / dense - 1));
+        }
+        CategoryChart chart = barChart(String.format(Locale.ROOT, "Perplexity vs dense (dense %.3f)", dense), "perplexity increase (%)");
+        chart.addSeries("perplexity vs dense", names, increase);
+        return save(chart, dir.resolve("perplexity.png"));
+    }
+
+    /** Bars of each setting's teacher-forced and free-running agreement with dense; returns the PNG written. */
+    public static Path agreementChart(List<AgreementEval.Result> results, Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        List<Double> forced = new ArrayList<>(), free = new ArrayList<>();
+        for (AgreementSummary a : agreementSummaries(results)) {
+            names.add(String.format(Locale.ROOT, "%s (%.0f%% sparse)", a.setting(), 100 * a.sparsity()));
+            forced.add(100 * a.teacherForcedShare());
+            free.add(100 * a.freeRunningAgreement());
+        }
+        CategoryChart chart = barChart("Greedy agreement with dense", "tokens equal to dense (%)");
+        chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
+        chart.addSeries("teacher-forced", names, forced);
+        chart.addSeries("free-running, by position", names, free);
+        return save(chart, dir.resolve("agreement.png"));
+    }
+
+    private static CategoryChart barChart(String title, String yAxis) {
+        CategoryChart chart = new CategoryChartBuilder().width(720).height(420).title(title).yAxisTitle(yAxis).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setDecimalPattern("0.0");
+        return chart;
+    }
+
+    private static Path save(CategoryChart chart, Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return file;
     }
 
     public static void agreementCsv(List<AgreementEval.Result> results, Path file) throws IOException {

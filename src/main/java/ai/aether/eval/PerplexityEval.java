@@ -1,5 +1,6 @@
 package ai.aether.eval;
 
+import ai.aether.attention.AttentionStats;
 import ai.aether.engine.LLM;
 import ai.aether.engine.SideBySide;
 import ai.aether.engine.SideBySide.Prefilled;
@@ -19,8 +20,8 @@ import java.util.List;
  */
 public final class PerplexityEval {
 
-    /** One setting's result over all windows. */
-    public record Result(String setting, int windows, long scoredTokens, double meanNll) {
+    /** One setting's result over all windows; {@code sparsity} is the block sparsity of its decode steps. */
+    public record Result(String setting, int windows, long scoredTokens, double meanNll, double sparsity) {
         public double perplexity() {
             return Math.exp(meanNll);
         }
@@ -38,6 +39,8 @@ public final class PerplexityEval {
         }
         Model model = llm.model();
         double[] nll = new double[settings.size()];
+        AttentionStats[] stats = new AttentionStats[settings.size()];  // decode steps summed over windows
+        for (int s = 0; s < stats.length; s++) stats[s] = new AttentionStats();
         progress.begin("perplexity", (long) windows * settings.size());
         for (int w = 0; w < windows; w++) {
             int start = windows == 1 ? 0 : (int) ((long) (all.length - window) * w / (windows - 1));
@@ -53,13 +56,15 @@ public final class PerplexityEval {
                         sum += negativeLogLikelihood(logits, target[i + 1]);
                     }
                     nll[s] += sum;
+                    stats[s].addAll(p.cache().total());
                     progress.advance("window " + (w + 1) + "/" + windows + ", " + settings.get(s).name());
                 }
             }
         }
         List<Result> results = new ArrayList<>();
         for (int s = 0; s < settings.size(); s++) {
-            results.add(new Result(settings.get(s).name(), windows, (long) windows * scored, nll[s] / ((long) windows * scored)));
+            results.add(new Result(settings.get(s).name(), windows, (long) windows * scored, nll[s] / ((long) windows * scored),
+                    stats[s].sparsity()));
         }
         return results;
     }

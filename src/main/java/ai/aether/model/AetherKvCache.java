@@ -28,6 +28,8 @@ public final class AetherKvCache implements KvCache {
     private final AttentionStats total = new AttentionStats();
     private long decodeSteps;
     private final float[][] lastQueries;  // [layers][queryHeads * headDim] queries of the latest decode step, for KV dumps
+    private int[] prefillQueryPositions = new int[0];  // [P] ascending prefill positions whose queries are kept, for KV dumps
+    private float[][] prefillQueries;                  // [layers][P * queryHeads * headDim] their post-RoPE queries
 
     public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
         this(model, capacity, config, AetherKvPool.forConfig(config, model.headDim(), 0));
@@ -104,6 +106,31 @@ public final class AetherKvCache implements KvCache {
     }
 
     /**
+     * Keeps the post-RoPE queries of these prefill positions (ascending, in [0, capacity)) from
+     * now on, for KV dumps; call before the prefill. Costs a copy of {@code positions.length}
+     * query rows per layer.
+     */
+    public void recordPrefillQueries(int[] positions) {
+        for (int i = 0; i < positions.length; i++) {
+            if (positions[i] < 0 || positions[i] >= capacity || (i > 0 && positions[i] <= positions[i - 1])) {
+                throw new IllegalArgumentException("prefill query positions must ascend within [0, " + capacity + "), got "
+                        + java.util.Arrays.toString(positions));
+            }
+        }
+        prefillQueryPositions = positions.clone();
+        prefillQueries = new float[layers][positions.length * queryHeads * headDim];
+    }
+
+    /** The prefill positions whose queries are kept (empty unless {@link #recordPrefillQueries} was called). */
+    public int[] recordedPrefillPositions() { return prefillQueryPositions.clone(); }
+
+    /** Kept prefill queries of {@code layer}, {@code [positions][queryHeads][headDim]} (zeros where not yet prefilled). */
+    public float[] prefillQueries(int layer) {
+        lastStep(layer);
+        return prefillQueryPositions.length == 0 ? new float[0] : prefillQueries[layer].clone();
+    }
+
+    /**
      * Keys and values of one layer as stored (dtype-rounded), {@code [kvHeads][tokens][headDim]}
      * each, for the first {@code tokens} positions.
      */
@@ -174,6 +201,7 @@ public final class AetherKvCache implements KvCache {
                     + ") but the cache holds " + sequence.length(layer) + " tokens; write them first");
         }
         if (tokens > 1) {
+            keepPrefillQueries(layer, position, tokens, queries);
             attention.prefill(layer, sequence, position, tokens, queries, out);
             return;
         }
@@ -184,6 +212,15 @@ public final class AetherKvCache implements KvCache {
         attention.decode(layer, sequence, queries, out, step);
         layerTotals[layer].addAll(step);
         total.addAll(step);
+    }
+
+    /** Copies the rows of {@code queries [tokens][queryHeads * headDim]} at recorded positions. */
+    private void keepPrefillQueries(int layer, int position, int tokens, float[] queries) {
+        int row = queryHeads * headDim;
+        for (int i = 0; i < prefillQueryPositions.length; i++) {
+            int p = prefillQueryPositions[i];
+            if (p >= position && p < position + tokens) System.arraycopy(queries, (p - position) * row, prefillQueries[layer], i * row, row);
+        }
     }
 
     @Override

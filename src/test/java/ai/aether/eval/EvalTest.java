@@ -98,31 +98,85 @@ class EvalTest {
     void kvDumpRoundTripsThroughTheBenchReader() throws Exception {
         var config = new ai.aether.model.ModelConfig(ai.aether.model.Architecture.LLAMA, "test", 64, 96, 2, 32, 6, 2, 16, 1e-5f, 10000, 32);
         var cache = new ai.aether.model.AetherKvCache(config, 64, AetherConfig.builder().blockSize(8).minSeqLength(0).kvDtype(KvDtype.FP16).build());
+        int tokens = 37, heads = config.heads(), kvHeads = config.kvHeads(), dim = config.headDim(), layers = config.layers();
+        int[] recorded = KvDump.prefillQueryPositions(tokens);
+        assertEquals(List.of(4, 12, 20, 28, 36), Arrays.stream(recorded).boxed().toList(), "every 8th, ending at the last prompt position");
+        cache.recordPrefillQueries(recorded);
         java.util.Random random = new java.util.Random(2);
-        int tokens = 37, stride = config.kvHeads() * config.headDim();
-        float[] q = new float[config.heads() * config.headDim()], out = new float[q.length];
-        for (int layer = 0; layer < config.layers(); layer++) {
-            float[] k = new float[tokens * stride], v = new float[k.length];
-            for (int i = 0; i < k.length; i++) { k[i] = (float) random.nextGaussian(); v[i] = (float) random.nextGaussian(); }
-            cache.write(layer, 0, tokens, k, v);
-            for (int i = 0; i < q.length; i++) q[i] = (float) random.nextGaussian();
-            float[] k1 = Arrays.copyOf(k, stride), v1 = Arrays.copyOf(v, stride);
-            cache.write(layer, tokens, 1, k1, v1);
-            cache.attend(layer, tokens, 1, q, config.heads(), out);
+        float[][] keys = new float[layers][], values = new float[layers][];  // [layers][(tokens + 1) * kvHeads * dim] as written
+        float[][] prefillQ = new float[layers][], decodeQ = new float[layers][];  // [tokens * heads * dim], [heads * dim]
+        for (int layer = 0; layer < layers; layer++) {
+            keys[layer] = gaussians(random, (tokens + 1) * kvHeads * dim);
+            values[layer] = gaussians(random, keys[layer].length);
+            prefillQ[layer] = gaussians(random, tokens * heads * dim);
+            decodeQ[layer] = gaussians(random, heads * dim);
+            int prompt = tokens * kvHeads * dim;
+            cache.write(layer, 0, tokens, Arrays.copyOf(keys[layer], prompt), Arrays.copyOf(values[layer], prompt));
+            cache.attend(layer, 0, tokens, prefillQ[layer], heads, new float[prefillQ[layer].length]);
+            cache.write(layer, tokens, 1, Arrays.copyOfRange(keys[layer], prompt, keys[layer].length),
+                    Arrays.copyOfRange(values[layer], prompt, values[layer].length));
+            cache.attend(layer, tokens, 1, decodeQ[layer], heads, new float[heads * dim]);
         }
+        int[] ids = new int[tokens + 1];
+        for (int i = 0; i < ids.length; i++) ids[i] = 3 * i + 1;
         Path file = java.nio.file.Files.createTempFile("aether-dump", ".npz");
         try {
-            KvDump.write(cache, tokens + 1, file);
+            KvDump.write(cache, tokens + 1, ids, file);
             var source = new ai.aether.bench.NpzKvSource(file);
-            float[][] layer1 = cache.readLayer(1, tokens + 1);
-            var snapshot = source.load(1, tokens + 1);
-            assertEquals(config.kvHeads(), snapshot.kvHeads());
-            assertEquals(config.heads(), snapshot.queryHeads());
-            for (int i = 0; i < layer1[0].length; i++) assertEquals(layer1[0][i], snapshot.keys()[i], 0f, "fp16 keys round trip exactly");
-            float[] queries = cache.lastDecodeQueries(1);
-            for (int i = 0; i < queries.length; i++) assertEquals(queries[i], snapshot.queries()[i], 0f);
+            assertEquals(kvHeads, source.kvHeads());
+            assertEquals(heads, source.queryHeads());
+            assertEquals(tokens + 1, source.maxTokens());
+            for (int layer = 0; layer < layers; layer++) {
+                var snapshot = source.load(layer, tokens + 1);  // keys [kvHeads][tokens][dim]
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int t = 0; t <= tokens; t++) {
+                        for (int d = 0; d < dim; d++) {
+                            int written = (t * kvHeads + h) * dim + d, read = (h * (tokens + 1) + t) * dim + d;
+                            assertEquals(fp16(keys[layer][written]), snapshot.keys()[read], 0f, "key rounded to fp16 once");
+                            assertEquals(fp16(values[layer][written]), snapshot.values()[read], 0f, "value rounded to fp16 once");
+                        }
+                    }
+                }
+                for (int i = 0; i < heads * dim; i++) assertEquals(decodeQ[layer][i], snapshot.queries()[i], 0f, "decode query exact");
+            }
+            var arrays = ai.aether.npz.NpzFile.readAll(file);
+            assertEquals(Arrays.toString(recorded), Arrays.toString(arrays.get("prefill_positions").toIntArray()));
+            assertEquals(Arrays.toString(ids), Arrays.toString(arrays.get("token_ids").toIntArray()));
+            assertEquals(8, arrays.get("block_size").toIntArray()[0]);
+            var pq = arrays.get("prefill_queries");
+            assertEquals(Arrays.toString(new int[] {layers, heads, recorded.length, dim}), Arrays.toString(pq.shape()));
+            float[] pqValues = pq.toFloatArray();  // [layers][heads][P][dim]
+            for (int layer = 0; layer < layers; layer++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < recorded.length; i++) {
+                        for (int d = 0; d < dim; d++) {
+                            assertEquals(prefillQ[layer][(recorded[i] * heads + h) * dim + d], pqValues[((layer * heads + h) * recorded.length + i) * dim + d], 0f);
+                        }
+                    }
+                }
+            }
         } finally {
             java.nio.file.Files.deleteIfExists(file);
         }
+    }
+
+    @Test
+    void kvDumpWithoutADecodeStepIsRefused() {
+        var config = new ai.aether.model.ModelConfig(ai.aether.model.Architecture.LLAMA, "test", 64, 96, 1, 32, 6, 2, 16, 1e-5f, 10000, 32);
+        var cache = new ai.aether.model.AetherKvCache(config, 16, AetherConfig.builder().blockSize(8).build());
+        cache.write(0, 0, 4, new float[4 * 2 * 16], new float[4 * 2 * 16]);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> KvDump.write(cache, 4, null, Path.of("unused.npz")));
+        assertTrue(e.getMessage().contains("no decode step"), e.getMessage());
+    }
+
+    static float[] gaussians(java.util.Random random, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = (float) random.nextGaussian();
+        return out;
+    }
+
+    static float fp16(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 }
