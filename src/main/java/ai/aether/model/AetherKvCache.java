@@ -88,6 +88,7 @@ public final class AetherKvCache implements KvCache {
             }
         }
     }
+
     @Override public int layers() { return layers; }
     @Override public int kvHeads() { return kvHeads; }
     @Override public int headDim() { return headDim; }
