@@ -29,8 +29,13 @@ public final class AetherKvPool {
      * @param initialBlocks block slots reserved up front (grows on demand)
      */
     public AetherKvPool(int headDim, int blockSize, KvDtype dtype, int initialBlocks) {
+        this(headDim, blockSize, dtype, initialBlocks, BlockMetadataStore.DEFAULT_SKETCH_CHANNELS);
+    }
+
+    /** As above, with {@code sketchChannels} channels in each block's key sketch (KEY_SKETCH score). */
+    public AetherKvPool(int headDim, int blockSize, KvDtype dtype, int initialBlocks, int sketchChannels) {
         this.blocks = new KvBlockPool(headDim, blockSize, dtype, initialBlocks);
-        this.metadata = new BlockMetadataStore(headDim);
+        this.metadata = new BlockMetadataStore(headDim, sketchChannels);
         metadata.ensureCapacity(Math.max(initialBlocks, 1));
     }
 

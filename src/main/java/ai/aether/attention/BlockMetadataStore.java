@@ -16,6 +16,12 @@ import java.util.Arrays;
  * fp32 rounding margin of the certified score. Also the 8-bit quantised box ({@link QuantizedBox}:
  * 2D uint8 codes plus fp16 offset and step, rounded outwards so it still contains every key), which
  * is all that the QUANTIZED_BOX / QUANTIZED_BOUND scores read.
+ *
+ * <p>The key sketch (KEY_SKETCH score): for {@link #sketchChannels()} chosen channels, every token's
+ * deviation from the quantised box centre as an int8 code with a per-channel step, stored channel-major
+ * ({@code [channels][blockSize]}) so the radar streams one channel's codes for all tokens at once. The
+ * channels are chosen by the cache (the ones where its keys are largest, see {@link SequenceKvCache});
+ * the per-block sums of |k| that choice needs are kept here too ({@link #keyMagnitudes()}).
  */
 public final class BlockMetadataStore {
 
@@ -36,14 +42,33 @@ public final class BlockMetadataStore {
     private float[] boxHalfWidth = new float[0];    // [blocks][headDim]
     private float[] normSums = new float[0];        // [blocks][3]: |c|, |boxCenter|, |boxHalfWidth|
     private byte[] quantizedBoxes = new byte[0];    // [blocks][2 * headDim + 4] QuantizedBox records
+    private final int sketchChannels;
+    private int sketchTokens;                       // block size the sketch rows are laid out for (fixed by the first block)
+    private short[] sketchChannel = new short[0];   // [blocks][sketchChannels] channel ids
+    private float[] sketchStep = new float[0];      // [blocks][sketchChannels] code step per channel
+    private byte[] sketchCodes = new byte[0];       // [blocks][sketchChannels][sketchTokens] (k - centre) / step, rounded
+    private float[] keyMagnitude = new float[0];    // [blocks][headDim] sum over the block's tokens of |k_d| (channel choice)
+
+    /** Channels sketched per token (KEY_SKETCH), at most the head dimension. */
+    public static final int DEFAULT_SKETCH_CHANNELS = 8;
 
     public BlockMetadataStore(int headDim) {
+        this(headDim, DEFAULT_SKETCH_CHANNELS);
+    }
+
+    /** A store sketching {@code min(sketchChannels, headDim)} channels per token. */
+    public BlockMetadataStore(int headDim, int sketchChannels) {
         if (headDim < 1) throw new IllegalArgumentException("headDim must be >= 1, got " + headDim);
+        if (sketchChannels < 1) throw new IllegalArgumentException("sketchChannels must be >= 1, got " + sketchChannels);
         this.headDim = headDim;
         this.quantizedRecordBytes = QuantizedBox.recordBytes(headDim);
+        this.sketchChannels = Math.min(sketchChannels, headDim);
     }
 
     public int headDim() { return headDim; }
+
+    /** Channels in each block's key sketch. */
+    public int sketchChannels() { return sketchChannels; }
 
     /** Makes room for block ids below {@code blocks}. */
     public synchronized void ensureCapacity(int blocks) {
@@ -62,6 +87,10 @@ public final class BlockMetadataStore {
         boxHalfWidth = Arrays.copyOf(boxHalfWidth, n * headDim);
         normSums = Arrays.copyOf(normSums, n * 3);
         quantizedBoxes = Arrays.copyOf(quantizedBoxes, n * quantizedRecordBytes);
+        sketchChannel = Arrays.copyOf(sketchChannel, n * sketchChannels);
+        sketchStep = Arrays.copyOf(sketchStep, n * sketchChannels);
+        sketchCodes = Arrays.copyOf(sketchCodes, n * sketchChannels * sketchTokens);
+        keyMagnitude = Arrays.copyOf(keyMagnitude, n * headDim);
         capacity = n;
     }
 
@@ -82,6 +111,17 @@ public final class BlockMetadataStore {
      * @param tokens keys in the block, >= 1
      */
     public void compute(int blockId, float[] keys, int tokens) {
+        compute(blockId, keys, tokens, null, tokens);
+    }
+
+    /**
+     * As {@link #compute(int, float[], int)}, sketching the given channels.
+     *
+     * @param channels  {@code [sketchChannels]} distinct channels to sketch, or null for the block's own
+     *                  largest-|k| channels
+     * @param blockSize tokens a full block holds (>= tokens): the sketch's row length
+     */
+    public void compute(int blockId, float[] keys, int tokens, int[] channels, int blockSize) {
         if (tokens < 1) throw new IllegalArgumentException("a block's metadata needs at least one key, got " + tokens);
         if (blockId >= capacity) ensureCapacity(blockId + 1);
         int dim = headDim, base = blockId * dim;
@@ -163,7 +203,71 @@ public final class BlockMetadataStore {
         normSums[blockId * 3 + 1] = roundUp(Math.sqrt(centerNormSq));
         normSums[blockId * 3 + 2] = roundUp(Math.sqrt(halfNormSq));
         QuantizedBox.encode(lo, hi, dim, quantizedBoxes, blockId * quantizedRecordBytes);
+        for (int d = 0; d < dim; d++) {
+            double magnitude = 0;
+            for (int t = 0; t < tokens; t++) magnitude += Math.abs(keys[t * dim + d]);
+            keyMagnitude[base + d] = (float) magnitude;
+        }
+        sketch(blockId, keys, tokens, channels == null ? largestChannels(keyMagnitude, base, dim, sketchChannels) : channels, blockSize);
         tokenCount[blockId] = tokens;
+    }
+
+    /**
+     * The {@code count} channels with the largest {@code magnitudes[base + d]} (ties: lower channel first),
+     * ascending by channel id.
+     */
+    public static int[] largestChannels(float[] magnitudes, int base, int dim, int count) {
+        Integer[] order = new Integer[dim];
+        for (int d = 0; d < dim; d++) order[d] = d;
+        Arrays.sort(order, (a, b) -> {
+            int c = Float.compare(magnitudes[base + b], magnitudes[base + a]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        int[] chosen = new int[Math.min(count, dim)];
+        for (int i = 0; i < chosen.length; i++) chosen[i] = order[i];
+        Arrays.sort(chosen);
+        return chosen;
+    }
+
+    /** Sketch codes of one block: per chosen channel, each token's offset from the decoded box centre on an int8 grid. */
+    private void sketch(int blockId, float[] keys, int tokens, int[] channels, int blockSize) {
+        int dim = headDim, c = sketchChannels, record = blockId * quantizedRecordBytes;
+        if (channels.length != c) throw new IllegalArgumentException("sketch needs " + c + " channels, got " + channels.length);
+        if (blockSize < tokens) throw new IllegalArgumentException("blockSize " + blockSize + " is below the block's " + tokens + " tokens");
+        fixSketchLayout(blockSize);
+        float off = QuantizedBox.offset(quantizedBoxes, record, dim), step = QuantizedBox.step(quantizedBoxes, record, dim);
+        int codes = blockId * c * sketchTokens;
+        for (int j = 0; j < c; j++) {
+            int d = channels[j];
+            if (d < 0 || d >= dim) throw new IllegalArgumentException("sketch channel " + d + " outside [0, " + dim + ")");
+            sketchChannel[blockId * c + j] = (short) d;
+            double centre = step < Float.POSITIVE_INFINITY ? quantizedCentre(record, d, off, step) : 0;
+            double reach = 0;
+            for (int t = 0; t < tokens; t++) reach = Math.max(reach, Math.abs(keys[t * dim + d] - centre));
+            float codeStep = reach > 0 ? (float) (reach / 127) : 1f;
+            sketchStep[blockId * c + j] = codeStep;
+            int row = codes + j * sketchTokens;
+            for (int t = 0; t < sketchTokens; t++) {
+                // Padding past a partial block repeats its first token, so a max over the whole row is unchanged.
+                double deviation = keys[(t < tokens ? t : 0) * dim + d] - centre;
+                sketchCodes[row + t] = (byte) Math.clamp(Math.round(deviation / codeStep), -127, 127);
+            }
+        }
+    }
+
+    /** The first block fixes the sketch row length (heads compute metadata in parallel, hence the lock). */
+    private synchronized void fixSketchLayout(int blockSize) {
+        if (sketchTokens == 0) {
+            sketchTokens = blockSize;
+            sketchCodes = new byte[capacity * sketchChannels * sketchTokens];
+        } else if (sketchTokens != blockSize) {
+            throw new IllegalArgumentException("this store sketches blocks of " + sketchTokens + " tokens, got " + blockSize);
+        }
+    }
+
+    /** Centre of channel d's decoded quantised box, {@code off + step (L_d + H_d) / 2}. */
+    private double quantizedCentre(int record, int d, float off, float step) {
+        return off + (double) step * (QuantizedBox.lowCode(quantizedBoxes, record, d) + QuantizedBox.highCode(quantizedBoxes, record, headDim, d)) / 2;
     }
 
     private static float roundUp(double x) {
@@ -188,6 +292,22 @@ public final class BlockMetadataStore {
     /** {@code [blocks][2 * headDim + 4]} quantised box records (layout in {@link QuantizedBox}). */
     byte[] quantizedBoxes() { return quantizedBoxes; }
     int quantizedRecordBytes() { return quantizedRecordBytes; }
+    /** {@code [blocks][sketchChannels]} sketched channel ids. */
+    short[] sketchChannelIds() { return sketchChannel; }
+    /** {@code [blocks][sketchChannels]} sketch code steps. */
+    float[] sketchSteps() { return sketchStep; }
+    /** {@code [blocks][sketchChannels][sketchTokens]} sketch codes. */
+    byte[] sketchCodes() { return sketchCodes; }
+    /** Tokens per sketch row (the block size; 0 before the first block). */
+    int sketchTokens() { return sketchTokens; }
+    /** {@code [blocks][headDim]} per-block sums of |k_d| over the block's tokens. */
+    float[] keyMagnitudes() { return keyMagnitude; }
+    /** Sketched channel {@code j} of a block. */
+    public int sketchChannel(int blockId, int j) { return sketchChannel[blockId * sketchChannels + j]; }
+    /** The decoded sketch value of token {@code t}, channel slot {@code j}: its key's offset from the box centre, approximately. */
+    public float sketchDeviation(int blockId, int j, int t) {
+        return sketchStep[blockId * sketchChannels + j] * sketchCodes[(blockId * sketchChannels + j) * sketchTokens + t];
+    }
 
     public float angularRadius(int blockId) { return angularRadius[blockId]; }
     public float variance(int blockId) { return variance[blockId]; }
@@ -223,6 +343,8 @@ public final class BlockMetadataStore {
             case CONCENTRATION -> vector + 8 + (useVariance ? 4 : 0);
             case QUEST, SHRUNK_BOX -> 2 * vector;
             case QUANTIZED_BOX, QUANTIZED_BOUND -> quantizedRecordBytes;
+            // the box record (for the centre), then per sketched channel: its id (2), step (4) and one code per token
+            case KEY_SKETCH -> quantizedRecordBytes + (long) sketchChannels * (6 + Math.max(sketchTokens, 1));
             case CERTIFIED -> 3 * vector + 4 + 12;
         };
     }

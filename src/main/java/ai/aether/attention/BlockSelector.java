@@ -10,7 +10,7 @@ import java.util.Arrays;
 
 /**
  * Selection (SPEC 1.4): which blocks of one KV head a group of query rows reads. Sinks, the local
- * window, the newest block and every block scoring +infinity (no metadata yet, or keys beyond the
+ * window (narrowed under TARGET_SPARSITY when the budget is small, {@link #localWindow}), the newest block and every block scoring +infinity (no metadata yet, or keys beyond the
  * quantised grid) are always kept; below {@code minSeqLength} tokens, and in dense layers, everything
  * is kept. With several rows (a GQA group sharing a selection) TOP_K and TARGET_SPARSITY rank blocks
  * by the rows' scores combined per {@link AetherConfig#groupCombine()} (MAX, or SOFTMAX_SUM: summed
@@ -64,11 +64,11 @@ public final class BlockSelector {
         ensure(rows, count, dim);
         scoreAll(metadata, blockIds, count, queries, rowOffset, rows, dim, scores);
         if (scoresOut != null) System.arraycopy(scores, 0, scoresOut, 0, rows * count);
-        int forcedCount = 0, candidates = 0;
+        int forcedCount = 0, candidates = 0, window = localWindow(count);
         for (int i = 0; i < count; i++) {
             boolean unscored = false;
             for (int r = 0; r < rows && !unscored; r++) unscored = !Float.isFinite(scores[r * count + i]);
-            forced[i] = i < config.sinkBlocks() || i >= count - config.localWindow() || i == count - 1
+            forced[i] = i < config.sinkBlocks() || i >= count - window || i == count - 1
                     || !metadata.hasMetadata(blockIds[i]) || unscored;
             keep[i] = forced[i];
             if (forced[i]) forcedCount++; else candidates++;
@@ -100,6 +100,19 @@ public final class BlockSelector {
         int scored = 0;
         for (int i = 0; i < count; i++) if (metadata.hasMetadata(blockIds[i])) scored++;
         return new Outcome(count, kept, scored, bound);
+    }
+
+    /**
+     * The local window for {@code count} blocks: {@code localWindow}, except that TARGET_SPARSITY
+     * narrows it (to no fewer than the newest block) so that the sinks and the window leave at least
+     * half of the block budget to the radar. Without this, at short contexts the forced blocks alone
+     * exceed the budget (1K tokens at 80%: 4 blocks, 5 forced) and nothing the query asks for is read.
+     */
+    int localWindow(int count) {
+        int window = config.localWindow();
+        if (config.selection() != SelectionMode.TARGET_SPARSITY || window <= 1) return window;
+        int budget = (int) Math.ceil((1 - config.targetSparsity()) * count - 1e-9);
+        return Math.clamp(budget - config.sinkBlocks() - (budget + 1) / 2, 1, window);
     }
 
     private void scoreAll(BlockMetadataStore metadata, int[] blockIds, int count, float[] queries, int rowOffset, int rows,

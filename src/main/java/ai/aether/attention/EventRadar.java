@@ -29,6 +29,8 @@ public final class EventRadar {
     private float[] codeWeights = new float[0];  // [rows][2 * headDim] quantised scores: query weights of the L and H codes
     private float[] rowSums = new float[0];      // [rows][2] quantised scores: sum_d q_d, sum_d |q_d|
     private float[] dots = new float[0];         // [rows] one block's code dot products
+    private float[] sketchWeights = new float[0]; // [rows][sketchChannels] KEY_SKETCH: q at each sketched channel times its step
+    private float[] sketchMax = new float[0];    // [rows] KEY_SKETCH: one block's largest sketched token offset
 
     public EventRadar(AetherConfig config) {
         this(config, config.effectiveScore());
@@ -49,7 +51,7 @@ public final class EventRadar {
     public RadarScore score() { return score; }
 
     private boolean isQuantized() {
-        return score == RadarScore.QUANTIZED_BOX || score == RadarScore.QUANTIZED_BOUND;
+        return score == RadarScore.QUANTIZED_BOX || score == RadarScore.QUANTIZED_BOUND || score == RadarScore.KEY_SKETCH;
     }
 
     /** Metadata bytes read per scored block (per KV head; a GQA group shares the read). */
@@ -102,7 +104,7 @@ public final class EventRadar {
                 case QUEST -> boxScore(metadata, id, query, queryOffset, dim, 1f);
                 case SHRUNK_BOX -> boxScore(metadata, id, query, queryOffset, dim, shrinkFactor);
                 case CERTIFIED -> certifiedBound(metadata, id, query, queryOffset, queryNorm, dim);
-                case QUANTIZED_BOX, QUANTIZED_BOUND -> throw new IllegalStateException("quantised scores are computed per group");
+                case QUANTIZED_BOX, QUANTIZED_BOUND, KEY_SKETCH -> throw new IllegalStateException("quantised scores are computed per group");
             } * scale;
             if (recency) s += (float) (Math.abs(s) * recencyBonus * Math.pow(recencyDecay, newest - i));
             out[outOffset + i] = s;
@@ -119,8 +121,8 @@ public final class EventRadar {
     private void scoreQuantized(BlockMetadataStore metadata, float[] queries, int rowOffset, int rows, int[] blockIds, int count,
                                 float[] out, int outOffset) {
         int dim = metadata.headDim(), width = 2 * dim, record = metadata.quantizedRecordBytes();
-        boolean bound = score == RadarScore.QUANTIZED_BOUND;
-        float beta = bound ? 1f : shrinkFactor, scale = (float) (1.0 / Math.sqrt(dim));
+        boolean bound = score == RadarScore.QUANTIZED_BOUND, sketch = score == RadarScore.KEY_SKETCH;
+        float beta = bound ? 1f : sketch ? 0f : shrinkFactor, scale = (float) (1.0 / Math.sqrt(dim));
         if (codeWeights.length < rows * width) {
             codeWeights = new float[rows * width];
             rowSums = new float[rows * 2];
@@ -160,14 +162,61 @@ public final class EventRadar {
             codeDots(records, base, width, rows);
             float off = QuantizedBox.offset(records, base, dim);
             float origin = off + QuantizedBox.CODE_BIAS * step, halfStep = 0.5f * step;
+            if (sketch) sketchMax(metadata, id, queries, rowOffset, rows, dim);
             for (int r = 0; r < rows; r++) {
                 float s = origin * rowSums[2 * r] + halfStep * dots[r];
+                if (sketch) s += sketchMax[r];
                 if (bound) {
                     // fp32 rounding of sum q, origin, the 2D-term dot and the products: every term is at most
                     // |q|_1 (|off| + 384 step) in size, each rounding a relative 2^-24.
                     s += (float) ((4.0 * dim + 64) * 0x1p-24 * rowSums[2 * r + 1] * (Math.abs(off) + 384.0 * step)) + Float.MIN_NORMAL;
                 }
                 out[outOffset + r * count + i] = s * scale;
+            }
+        }
+    }
+
+    /**
+     * {@code sketchMax[r] = max_t sum_j q_r[ch_j] step_j code_jt} over the block's sketch (the largest
+     * token offset from the box centre that the sketched channels see), for up to four rows at a time:
+     * each channel's codes are widened once per vector of tokens and feed every row.
+     */
+    private void sketchMax(BlockMetadataStore metadata, int id, float[] queries, int rowOffset, int rows, int dim) {
+        int channels = metadata.sketchChannels(), tokens = metadata.sketchTokens(), lanes = CODE_FLOATS.length();
+        short[] ids = metadata.sketchChannelIds();
+        float[] steps = metadata.sketchSteps();
+        byte[] codes = metadata.sketchCodes();
+        if (sketchWeights.length < rows * channels) sketchWeights = new float[rows * channels];
+        if (sketchMax.length < rows) sketchMax = new float[rows];
+        int record = id * channels, codeBase = id * channels * tokens;
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < channels; j++) sketchWeights[r * channels + j] = queries[rowOffset + r * dim + ids[record + j]] * steps[record + j];
+            sketchMax[r] = Float.NEGATIVE_INFINITY;
+        }
+        int bound = tokens - tokens % lanes;
+        for (int r0 = 0; r0 < rows; r0 += 4) {
+            int n = Math.min(4, rows - r0), w0 = r0 * channels;
+            for (int t = 0; t < bound; t += lanes) {
+                FloatVector a0 = FloatVector.zero(CODE_FLOATS), a1 = a0, a2 = a0, a3 = a0;
+                for (int j = 0; j < channels; j++) {
+                    FloatVector c = (FloatVector) ByteVector.fromArray(CODE_BYTES, codes, codeBase + j * tokens + t)
+                            .convertShape(VectorOperators.B2F, CODE_FLOATS, 0);
+                    a0 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + j]), a0);
+                    if (n > 1) a1 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + channels + j]), a1);
+                    if (n > 2) a2 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + 2 * channels + j]), a2);
+                    if (n > 3) a3 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + 3 * channels + j]), a3);
+                }
+                sketchMax[r0] = Math.max(sketchMax[r0], a0.reduceLanes(VectorOperators.MAX));
+                if (n > 1) sketchMax[r0 + 1] = Math.max(sketchMax[r0 + 1], a1.reduceLanes(VectorOperators.MAX));
+                if (n > 2) sketchMax[r0 + 2] = Math.max(sketchMax[r0 + 2], a2.reduceLanes(VectorOperators.MAX));
+                if (n > 3) sketchMax[r0 + 3] = Math.max(sketchMax[r0 + 3], a3.reduceLanes(VectorOperators.MAX));
+            }
+            for (int t = bound; t < tokens; t++) {
+                for (int r = r0; r < r0 + n; r++) {
+                    float v = 0;
+                    for (int j = 0; j < channels; j++) v += sketchWeights[r * channels + j] * codes[codeBase + j * tokens + t];
+                    sketchMax[r] = Math.max(sketchMax[r], v);
+                }
             }
         }
     }

@@ -46,7 +46,16 @@ public enum RadarScore {
      * {@code q.c + sum_d |q_d| h_d} (beta = 1; the decoded box contains every key) plus a margin
      * covering fp32 rounding. Certified.
      */
-    QUANTIZED_BOUND;
+    QUANTIZED_BOUND,
+    /**
+     * Key sketch: the block's largest logit estimated token by token on a few channels,
+     * {@code q.c + max_t sum_{d in S} q_d (k_td - c_d)} with c the quantised box centre and S the
+     * block's sketched channels (int8 codes per token, {@link BlockMetadataStore}). A block whose
+     * attention hangs on one or two keys (a retrieval head finding a fact) stands out here, where a
+     * box spreads them over every channel's extremes. An estimate, not a bound; CERTIFIED selection
+     * uses {@link #QUANTIZED_BOUND} from the same record.
+     */
+    KEY_SKETCH;
 
     /** Whether this score never falls below the block's true largest logit. */
     public boolean isCertified() {
@@ -56,7 +65,7 @@ public enum RadarScore {
     /** The certified score CERTIFIED selection uses when this score is configured (one reading the same metadata where one exists). */
     public RadarScore certifiedCounterpart() {
         return switch (this) {
-            case QUANTIZED_BOX, QUANTIZED_BOUND -> QUANTIZED_BOUND;
+            case QUANTIZED_BOX, QUANTIZED_BOUND, KEY_SKETCH -> QUANTIZED_BOUND;
             default -> CERTIFIED;
         };
     }

@@ -10,6 +10,12 @@ import java.util.Arrays;
  * One sequence's KV cache: for every (layer, KV head) a block table of ids into a shared
  * {@link AetherKvPool}. Appending a token writes only the open (last) block; when a block fills,
  * its metadata is computed from the stored keys and is final from then on.
+ *
+ * <p>Key sketch channels: block b of a (layer, KV head) sketches the channels where the keys of
+ * blocks 0..b (position 0, the attention sink, left out) have the largest summed |k|. Content
+ * lives in a few large channels (RoPE's slow pairs), and choosing them from the head's keys so far
+ * rather than from one block makes the sketches of a head's blocks cover the same channels; the
+ * choice depends only on the cache's own prefix, so a rewound and refilled cache sketches alike.
  */
 public final class SequenceKvCache {
 
@@ -100,7 +106,7 @@ public final class SequenceKvCache {
                 blocks.writeToken(id, pos % blockSize, keys, src, values, src);
                 if (pos % blockSize == blockSize - 1) {
                     if (blockKeys == null) blockKeys = new float[blockSize * dim];
-                    finalizeBlock(id, blockKeys);
+                    summarize(layer, h, pos / blockSize, blockKeys, blockSize);
                 }
             }
         });
@@ -119,19 +125,32 @@ public final class SequenceKvCache {
     void summarizeOpenBlocks(int layer) {
         int blockSize = pool.blockSize(), dim = pool.headDim(), tokens = length[layer] % blockSize;
         if (tokens == 0) return;
-        float[] scratch = new float[tokens * dim];
-        for (int h = 0; h < kvHeads; h++) {
-            int id = blockIds[layer][h][blockCount[layer] - 1];
-            for (int t = 0; t < tokens; t++) pool.blocks().readKey(id, t, scratch, t * dim);
-            pool.metadata().compute(id, scratch, tokens);
-        }
+        float[] scratch = new float[blockSize * dim];
+        for (int h = 0; h < kvHeads; h++) summarize(layer, h, blockCount[layer] - 1, scratch, tokens);
     }
 
-    /** Metadata from the keys as stored (dtype-rounded), so the certified bounds hold for what attention reads. */
-    private void finalizeBlock(int id, float[] scratch) {
-        int dim = pool.headDim(), blockSize = pool.blockSize();
-        for (int t = 0; t < blockSize; t++) pool.blocks().readKey(id, t, scratch, t * dim);
-        pool.metadata().compute(id, scratch, blockSize);
+    /**
+     * Metadata of block {@code block} of a (layer, KV head) from its first {@code tokens} keys as
+     * stored (dtype-rounded, so the certified bounds hold for what attention reads).
+     */
+    private void summarize(int layer, int kvHead, int block, float[] scratch, int tokens) {
+        int dim = pool.headDim(), blockSize = pool.blockSize(), id = blockIds[layer][kvHead][block];
+        for (int t = 0; t < tokens; t++) pool.blocks().readKey(id, t, scratch, t * dim);
+        BlockMetadataStore metadata = pool.metadata();
+        float[] magnitude = new float[dim];  // summed |k_d| over blocks 0..block, position 0 left out
+        float[] stored = metadata.keyMagnitudes();
+        for (int j = 0; j < block; j++) {
+            int base = blockIds[layer][kvHead][j] * dim;
+            for (int d = 0; d < dim; d++) magnitude[d] += stored[base + d];
+        }
+        for (int t = block == 0 ? 1 : 0; t < tokens; t++) for (int d = 0; d < dim; d++) magnitude[d] += Math.abs(scratch[t * dim + d]);
+        if (block > 0) {  // block 0's stored sum includes position 0: take it back out
+            float[] first = new float[dim];
+            pool.blocks().readKey(blockIds[layer][kvHead][0], 0, first, 0);
+            for (int d = 0; d < dim; d++) magnitude[d] -= Math.abs(first[d]);
+        }
+        int[] channels = BlockMetadataStore.largestChannels(magnitude, 0, dim, metadata.sketchChannels());
+        metadata.compute(id, scratch, tokens, channels, blockSize);
     }
 
     /**

@@ -104,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--score", paramLabel = "SCORE", converter = ScoreConverter.class,
             description = "Radar score of the primary AETHER row: basic, variance, concentration, causal, certified, quest, shrunk-box,"
-                    + " quantized-box, quantized-bound. Default quantized-box.")
+                    + " quantized-box, quantized-bound, key-sketch. Default quantized-box.")
     RadarScore score = AetherConfig.defaults().radarScore();
 
     @Option(names = "--group-combine", paramLabel = "MODE", converter = CombineConverter.class,
@@ -278,7 +278,7 @@ public final class BenchCommand implements Callable<Integer> {
     static final class ScoreConverter implements picocli.CommandLine.ITypeConverter<RadarScore> {
         @Override
         public RadarScore convert(String value) {
-            return enumValue(RadarScore.class, value, "basic, variance, concentration, causal, certified, quest, shrunk-box, quantized-box, quantized-bound");
+            return enumValue(RadarScore.class, value, "basic, variance, concentration, causal, certified, quest, shrunk-box, quantized-box, quantized-bound, key-sketch");
         }
     }
 

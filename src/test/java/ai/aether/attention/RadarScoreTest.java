@@ -44,6 +44,7 @@ class RadarScoreTest {
             case QUEST -> (center + reach) * scale;
             case SHRUNK_BOX -> (center + config.shrinkFactor() * reach) * scale;
             case QUANTIZED_BOX -> quantizedBox(config.shrinkFactor(), head, block) * scale;
+            case KEY_SKETCH -> (quantizedBox(0, head, block) + sketchMax(head, block)) * scale;
             case CERTIFIED, QUANTIZED_BOUND -> throw new IllegalArgumentException("tested as bounds in SelectionPropertiesTest and QuantizedBoxTest");
         };
         if (score == RadarScore.CAUSAL) s += Math.abs(s) * config.recencyBonus() * Math.pow(config.recencyDecay(), BLOCKS - 1 - block);
@@ -61,6 +62,19 @@ class RadarScoreTest {
             s += q * (lo + hi) / 2 + beta * Math.abs(q) * (hi - lo) / 2;
         }
         return s;
+    }
+
+    /** max over the block's tokens of sum_j q[ch_j] * (decoded sketch offset of token t in slot j). */
+    private double sketchMax(int head, int block) {
+        BlockMetadataStore store = meta.pool.metadata();
+        int id = meta.sequences[0].blockId(0, head / GROUP, block);
+        double best = Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < store.tokenCount(id); t++) {
+            double v = 0;
+            for (int j = 0; j < store.sketchChannels(); j++) v += query.data()[head * DIM + store.sketchChannel(id, j)] * (double) store.sketchDeviation(id, j, t);
+            best = Math.max(best, v);
+        }
+        return best;
     }
 
     @ParameterizedTest

@@ -155,15 +155,29 @@ class SelectionPropertiesTest {
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), true, true), config);
         BlockMask mask = sel.mask();
+        int kept = mode == SelectionMode.TARGET_SPARSITY ? narrowedWindow(p.blocks(), 0.95, sinks, window) : window;
         for (int b = 0; b < p.batch(); b++) {
             for (int l = 0; l < mask.lists(); l++) {
                 for (int i = 0; i < p.blocks(); i++) {
-                    if (i < sinks || i >= p.blocks() - window || i == p.blocks() - 1) {
+                    if (i < sinks || i >= p.blocks() - kept || i == p.blocks() - 1) {
                         assertTrue(mask.kept(b, l, i), "forced block " + i + " of " + p.blocks() + " dropped");
                     }
                 }
             }
         }
+    }
+
+    /**
+     * TARGET_SPARSITY's window: the sinks and window may take at most half the budget (rounded
+     * down), the window keeping at least one block.
+     */
+    private static int narrowedWindow(int blocks, double target, int sinks, int window) {
+        if (window <= 1) return window;
+        int budget = (int) Math.ceil((1 - target) * blocks - 1e-9);
+        int radarShare = (budget + 1) / 2;
+        int w = window;
+        while (w > 1 && sinks + w > budget - radarShare) w--;
+        return w;
     }
 
     private static int forcedCount(int blocks, int sinks, int window) {
@@ -199,7 +213,7 @@ class SelectionPropertiesTest {
                 .sinkBlocks(sinks).localWindow(window).radarScore(score).groupCombine(combine).build();
         BlockMask mask = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false), config).mask();
-        int blocks = p.blocks(), forced = forcedCount(blocks, sinks, window);
+        int blocks = p.blocks(), forced = forcedCount(blocks, sinks, narrowedWindow(blocks, target, sinks, window));
         for (int b = 0; b < p.batch(); b++) {
             for (int l = 0; l < mask.lists(); l++) {
                 int kept = 0;

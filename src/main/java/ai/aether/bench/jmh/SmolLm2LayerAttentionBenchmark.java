@@ -51,7 +51,7 @@ public class SmolLm2LayerAttentionBenchmark {
     @Param({"2"})
     public int threads;
 
-    @Param({"QUANTIZED_BOX/SOFTMAX_SUM", "QUANTIZED_BOX/MAX", "SHRUNK_BOX/MAX", "SHRUNK_BOX/SOFTMAX_SUM", "QUEST/MAX"})
+    @Param({"QUANTIZED_BOX/SOFTMAX_SUM", "KEY_SKETCH/SOFTMAX_SUM", "QUANTIZED_BOX/MAX", "SHRUNK_BOX/MAX", "SHRUNK_BOX/SOFTMAX_SUM", "QUEST/MAX"})
     public String score;
 
     private SequenceKvCache[] caches;

@@ -1,0 +1,150 @@
+package ai.aether.attention;
+
+import ai.aether.kernels.attention.KvDtype;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The per-token key sketch behind the KEY_SKETCH score: its codes against the keys in float64, the
+ * cache's channel choice against a float64 recount, and that it ranks a block holding one
+ * matching key first where the box does not.
+ */
+class KeySketchTest {
+
+    private static final int DIM = 16, BLOCK = 32, HEADS = 2;
+
+    /** Keys with a few large channels (like RoPE's slow pairs), [tokens][HEADS][DIM]. */
+    private static float[] keys(Random r, int tokens) {
+        float[] k = new float[tokens * HEADS * DIM];
+        for (int i = 0; i < k.length; i++) {
+            int d = i % DIM;
+            k[i] = (float) (r.nextGaussian() * (d == 3 || d == 7 || d == 12 ? 4 : d == 0 ? 2 : 0.5));
+        }
+        return k;
+    }
+
+    @Test
+    void codesRecoverEachTokensOffsetFromTheBoxCentreWithinHalfAStep() {
+        Random r = new Random(3);
+        AetherKvPool pool = new AetherKvPool(DIM, BLOCK, KvDtype.FP32, 0);
+        SequenceKvCache cache = pool.newSequence(1, HEADS);
+        float[] k = keys(r, 3 * BLOCK + 5);
+        cache.append(0, k, k, 3 * BLOCK + 5);
+        BlockMetadataStore store = pool.metadata();
+        assertEquals(BlockMetadataStore.DEFAULT_SKETCH_CHANNELS > DIM ? DIM : BlockMetadataStore.DEFAULT_SKETCH_CHANNELS, store.sketchChannels());
+        for (int h = 0; h < HEADS; h++) {
+            for (int b = 0; b < 3; b++) {
+                int id = cache.blockId(0, h, b);
+                double off = store.quantizedOffset(id), step = store.quantizedStep(id);
+                for (int j = 0; j < store.sketchChannels(); j++) {
+                    int d = store.sketchChannel(id, j);
+                    double centre = off + step * (store.quantizedLowCode(id, d) + store.quantizedHighCode(id, d)) / 2;
+                    double reach = 0;
+                    for (int t = 0; t < BLOCK; t++) reach = Math.max(reach, Math.abs(k[((b * BLOCK + t) * HEADS + h) * DIM + d] - centre));
+                    double codeStep = reach / 127;
+                    for (int t = 0; t < BLOCK; t++) {
+                        double offset = k[((b * BLOCK + t) * HEADS + h) * DIM + d] - centre;
+                        assertEquals(offset, store.sketchDeviation(id, j, t), codeStep * 0.5 + 1e-6 * reach,
+                                "head " + h + " block " + b + " channel " + d + " token " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void channelsAreTheLargestSummedMagnitudesOfThePrefixWithoutPositionZero() {
+        Random r = new Random(5);
+        AetherKvPool pool = new AetherKvPool(DIM, BLOCK, KvDtype.FP32, 0, 4);
+        SequenceKvCache cache = pool.newSequence(1, HEADS);
+        int tokens = 4 * BLOCK;
+        float[] k = keys(r, tokens);
+        for (int h = 0; h < HEADS; h++) k[h * DIM + 5] = 1e4f;  // position 0 (a sink) would dominate channel 5 if counted
+        for (int t = 0; t < BLOCK; t++) k[((2 * BLOCK + t) * HEADS) * DIM + 9] = 9;  // head 0 grows channel 9 from block 2 on
+        cache.append(0, k, k, tokens);
+        for (int h = 0; h < HEADS; h++) {
+            for (int b = 0; b < 4; b++) {
+                double[] sum = new double[DIM];
+                for (int t = 1; t < (b + 1) * BLOCK; t++) for (int d = 0; d < DIM; d++) sum[d] += Math.abs(k[(t * HEADS + h) * DIM + d]);
+                Integer[] order = new Integer[DIM];
+                for (int d = 0; d < DIM; d++) order[d] = d;
+                Arrays.sort(order, (x, y) -> Double.compare(sum[y], sum[x]));
+                int[] expected = new int[4];
+                for (int j = 0; j < 4; j++) expected[j] = order[j];
+                Arrays.sort(expected);
+                int id = cache.blockId(0, h, b);
+                int[] actual = new int[4];
+                for (int j = 0; j < 4; j++) actual[j] = pool.metadata().sketchChannel(id, j);
+                assertArrayEquals(expected, actual, "head " + h + " block " + b);
+            }
+        }
+        assertTrue(Arrays.stream(new int[] {0, 1, 2, 3}).anyMatch(j -> pool.metadata().sketchChannel(cache.blockId(0, 0, 3), j) == 9),
+                "head 0's later blocks pick up channel 9");
+    }
+
+    @Test
+    void aRewoundAndRefilledCacheSketchesAlike() {
+        Random r = new Random(9);
+        AetherKvPool pool = new AetherKvPool(DIM, BLOCK, KvDtype.FP16, 0);
+        SequenceKvCache cache = pool.newSequence(1, HEADS);
+        float[] k = keys(r, 5 * BLOCK), other = keys(r, 5 * BLOCK);
+        cache.append(0, k, k, 5 * BLOCK);
+        byte[] before = sketchOf(pool, cache, 4);
+        cache.truncate(0, 2 * BLOCK + 7);
+        float[] wrong = Arrays.copyOfRange(other, 0, 3 * BLOCK * HEADS * DIM);  // different keys in between...
+        cache.append(0, wrong, wrong, 3 * BLOCK - 7);
+        cache.truncate(0, 2 * BLOCK + 7);
+        float[] rest = Arrays.copyOfRange(k, (2 * BLOCK + 7) * HEADS * DIM, 5 * BLOCK * HEADS * DIM);  // ...then the original ones
+        cache.append(0, rest, rest, 3 * BLOCK - 7);
+        assertArrayEquals(before, sketchOf(pool, cache, 4));
+    }
+
+    private static byte[] sketchOf(AetherKvPool pool, SequenceKvCache cache, int block) {
+        BlockMetadataStore store = pool.metadata();
+        int c = store.sketchChannels();
+        byte[] out = new byte[HEADS * c * (BLOCK + 1)];
+        for (int h = 0; h < HEADS; h++) {
+            int id = cache.blockId(0, h, block);
+            for (int j = 0; j < c; j++) {
+                out[(h * c + j) * (BLOCK + 1)] = (byte) store.sketchChannel(id, j);
+                for (int t = 0; t < BLOCK; t++) out[(h * c + j) * (BLOCK + 1) + 1 + t] = (byte) Math.round(store.sketchDeviation(id, j, t) * 16);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aBlockWithOneMatchingKeyOutranksSpreadBlocks() {
+        // Every block's keys span the same wide box; one block also holds a key close to the query.
+        Random r = new Random(11);
+        int blocks = 12, tokens = blocks * BLOCK, needleBlock = 7;
+        float[] k = new float[tokens * HEADS * DIM];
+        for (int i = 0; i < k.length; i++) k[i] = (float) (r.nextGaussian() * 2);
+        float[] query = new float[HEADS * DIM];
+        for (int d = 0; d < DIM; d++) query[d] = (float) r.nextGaussian();
+        double norm = 0;
+        for (int d = 0; d < DIM; d++) norm += query[d] * query[d];
+        for (int d = 0; d < DIM; d++) k[((needleBlock * BLOCK + 13) * HEADS) * DIM + d] = (float) (query[d] / Math.sqrt(norm) * 10);
+        int[] ranks = new int[2];
+        RadarScore[] scores = {RadarScore.KEY_SKETCH, RadarScore.QUEST};
+        for (int s = 0; s < 2; s++) {
+            AetherKvPool pool = new AetherKvPool(DIM, BLOCK, KvDtype.FP32, 0, DIM);
+            SequenceKvCache cache = pool.newSequence(1, HEADS);
+            cache.append(0, k, k, tokens);
+            EventRadar radar = new EventRadar(AetherConfig.builder().blockSize(BLOCK).radarScore(scores[s]).build());
+            float[] out = new float[blocks];
+            radar.scoreBlocks(pool.metadata(), query, 0, cache.blockIdsView(0, 0), blocks, out, 0);
+            int better = 0;
+            for (int b = 0; b < blocks; b++) if (out[b] > out[needleBlock]) better++;
+            ranks[s] = better;
+        }
+        assertEquals(0, ranks[0], "KEY_SKETCH with every channel sketched ranks the needle block first");
+        assertTrue(ranks[1] > 0, "the box bound does not single it out (else this test shows nothing)");
+    }
+}
