@@ -178,8 +178,10 @@ public final class EventRadar {
 
     /**
      * {@code sketchMax[r] = max_t sum_j q_r[ch_j] step_j code_jt} over the block's sketch (the largest
-     * token offset from the box centre that the sketched channels see), for up to four rows at a time:
-     * each channel's codes are widened once per vector of tokens and feed every row.
+     * token offset from the box centre that the sketched channels see), for up to three rows at a
+     * time. Tokens go in groups of four vectors: per channel, four code vectors are widened once and
+     * feed every row's four accumulators (all in registers), and each row's running maximum is
+     * reduced across lanes once per block.
      */
     private void sketchMax(BlockMetadataStore metadata, int id, float[] queries, int rowOffset, int rows, int dim) {
         int channels = metadata.sketchChannels(), tokens = metadata.sketchTokens(), lanes = CODE_FLOATS.length();
@@ -191,27 +193,37 @@ public final class EventRadar {
         int record = id * channels, codeBase = id * channels * tokens;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < channels; j++) sketchWeights[r * channels + j] = queries[rowOffset + r * dim + ids[record + j]] * steps[record + j];
-            sketchMax[r] = Float.NEGATIVE_INFINITY;
         }
-        int bound = tokens - tokens % lanes;
-        for (int r0 = 0; r0 < rows; r0 += 4) {
-            int n = Math.min(4, rows - r0), w0 = r0 * channels;
-            for (int t = 0; t < bound; t += lanes) {
+        int group = 4 * lanes, bound = tokens - tokens % group;
+        for (int r0 = 0; r0 < rows; r0 += 3) {
+            int n = Math.min(3, rows - r0), w0 = r0 * channels, w1 = w0 + channels, w2 = w1 + channels;
+            FloatVector m0 = FloatVector.broadcast(CODE_FLOATS, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0;
+            for (int t = 0; t < bound; t += group) {
                 FloatVector a0 = FloatVector.zero(CODE_FLOATS), a1 = a0, a2 = a0, a3 = a0;
+                FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
                 for (int j = 0; j < channels; j++) {
-                    FloatVector c = (FloatVector) ByteVector.fromArray(CODE_BYTES, codes, codeBase + j * tokens + t)
-                            .convertShape(VectorOperators.B2F, CODE_FLOATS, 0);
-                    a0 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + j]), a0);
-                    if (n > 1) a1 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + channels + j]), a1);
-                    if (n > 2) a2 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + 2 * channels + j]), a2);
-                    if (n > 3) a3 = c.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + 3 * channels + j]), a3);
+                    int at = codeBase + j * tokens + t;
+                    FloatVector k0 = widen(codes, at), k1 = widen(codes, at + lanes), k2 = widen(codes, at + 2 * lanes),
+                            k3 = widen(codes, at + 3 * lanes);
+                    FloatVector w = FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + j]);
+                    a0 = k0.fma(w, a0); a1 = k1.fma(w, a1); a2 = k2.fma(w, a2); a3 = k3.fma(w, a3);
+                    if (n > 1) {
+                        w = FloatVector.broadcast(CODE_FLOATS, sketchWeights[w1 + j]);
+                        b0 = k0.fma(w, b0); b1 = k1.fma(w, b1); b2 = k2.fma(w, b2); b3 = k3.fma(w, b3);
+                    }
+                    if (n > 2) {
+                        w = FloatVector.broadcast(CODE_FLOATS, sketchWeights[w2 + j]);
+                        c0 = k0.fma(w, c0); c1 = k1.fma(w, c1); c2 = k2.fma(w, c2); c3 = k3.fma(w, c3);
+                    }
                 }
-                sketchMax[r0] = Math.max(sketchMax[r0], a0.reduceLanes(VectorOperators.MAX));
-                if (n > 1) sketchMax[r0 + 1] = Math.max(sketchMax[r0 + 1], a1.reduceLanes(VectorOperators.MAX));
-                if (n > 2) sketchMax[r0 + 2] = Math.max(sketchMax[r0 + 2], a2.reduceLanes(VectorOperators.MAX));
-                if (n > 3) sketchMax[r0 + 3] = Math.max(sketchMax[r0 + 3], a3.reduceLanes(VectorOperators.MAX));
+                m0 = m0.max(a0.max(a1).max(a2.max(a3)));
+                if (n > 1) m1 = m1.max(b0.max(b1).max(b2.max(b3)));
+                if (n > 2) m2 = m2.max(c0.max(c1).max(c2.max(c3)));
             }
-            for (int t = bound; t < tokens; t++) {
+            sketchMax[r0] = m0.reduceLanes(VectorOperators.MAX);
+            if (n > 1) sketchMax[r0 + 1] = m1.reduceLanes(VectorOperators.MAX);
+            if (n > 2) sketchMax[r0 + 2] = m2.reduceLanes(VectorOperators.MAX);
+            for (int t = bound; t < tokens; t++) {  // block sizes that are not a multiple of four vectors
                 for (int r = r0; r < r0 + n; r++) {
                     float v = 0;
                     for (int j = 0; j < channels; j++) v += sketchWeights[r * channels + j] * codes[codeBase + j * tokens + t];
@@ -219,6 +231,10 @@ public final class EventRadar {
                 }
             }
         }
+    }
+
+    private static FloatVector widen(byte[] codes, int at) {
+        return (FloatVector) ByteVector.fromArray(CODE_BYTES, codes, at).convertShape(VectorOperators.B2F, CODE_FLOATS, 0);
     }
 
     /**
