@@ -229,6 +229,25 @@ public final class BlockMetadataStore {
         return chosen;
     }
 
+    /** Whether block {@code blockId}'s sketch covers exactly {@code channels} (ascending). */
+    public boolean sketchUses(int blockId, int[] channels) {
+        for (int j = 0; j < sketchChannels; j++) if (sketchChannel[blockId * sketchChannels + j] != channels[j]) return false;
+        return true;
+    }
+
+    /**
+     * Sketches an already summarised block again on other channels (its box and the rest of its
+     * metadata are unchanged).
+     *
+     * @param keys {@code [tokens][headDim]} the block's stored keys, tokens = its {@link #tokenCount}
+     */
+    public void resketch(int blockId, float[] keys, int tokens, int[] channels, int blockSize) {
+        if (!hasMetadata(blockId) || tokenCount[blockId] != tokens) {
+            throw new IllegalArgumentException("block " + blockId + " has no metadata over " + tokens + " tokens to sketch again");
+        }
+        sketch(blockId, keys, tokens, channels, blockSize);
+    }
+
     /** Sketch codes of one block: per chosen channel, each token's offset from the decoded box centre on an int8 grid. */
     private void sketch(int blockId, float[] keys, int tokens, int[] channels, int blockSize) {
         int dim = headDim, c = sketchChannels, record = blockId * quantizedRecordBytes;

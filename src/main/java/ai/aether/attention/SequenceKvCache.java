@@ -11,11 +11,12 @@ import java.util.Arrays;
  * {@link AetherKvPool}. Appending a token writes only the open (last) block; when a block fills,
  * its metadata is computed from the stored keys and is final from then on.
  *
- * <p>Key sketch channels: block b of a (layer, KV head) sketches the channels where the keys of
- * blocks 0..b (position 0, the attention sink, left out) have the largest summed |k|. Content
- * lives in a few large channels (RoPE's slow pairs), and choosing them from the head's keys so far
- * rather than from one block makes the sketches of a head's blocks cover the same channels; the
- * choice depends only on the cache's own prefix, so a rewound and refilled cache sketches alike.
+ * <p>Key sketch channels: all full blocks of a (layer, KV head) sketch the same channels, those where
+ * the head's cached keys (position 0, the attention sink, left out) have the largest summed |k|.
+ * Content lives in a few large channels (RoPE's slow pairs). When a new full block changes that
+ * set, the head's earlier blocks are sketched again (rare after the first few blocks); a truncate
+ * restores the set of the remaining blocks, so the sketches are a function of the cached keys alone
+ * and a rewound and refilled cache sketches alike.
  */
 public final class SequenceKvCache {
 
@@ -131,26 +132,51 @@ public final class SequenceKvCache {
 
     /**
      * Metadata of block {@code block} of a (layer, KV head) from its first {@code tokens} keys as
-     * stored (dtype-rounded, so the certified bounds hold for what attention reads).
+     * stored (dtype-rounded, so the certified bounds hold for what attention reads), sketching the
+     * head's channels as of this block; when that changes the head's channel set, its earlier
+     * blocks are sketched again on the new set.
      */
     private void summarize(int layer, int kvHead, int block, float[] scratch, int tokens) {
         int dim = pool.headDim(), blockSize = pool.blockSize(), id = blockIds[layer][kvHead][block];
         for (int t = 0; t < tokens; t++) pool.blocks().readKey(id, t, scratch, t * dim);
         BlockMetadataStore metadata = pool.metadata();
-        float[] magnitude = new float[dim];  // summed |k_d| over blocks 0..block, position 0 left out
-        float[] stored = metadata.keyMagnitudes();
-        for (int j = 0; j < block; j++) {
+        float[] magnitude = prefixMagnitude(layer, kvHead, block);
+        for (int t = block == 0 ? 1 : 0; t < tokens; t++) for (int d = 0; d < dim; d++) magnitude[d] += Math.abs(scratch[t * dim + d]);
+        int[] channels = BlockMetadataStore.largestChannels(magnitude, 0, dim, metadata.sketchChannels());
+        metadata.compute(id, scratch, tokens, channels, blockSize);
+        resketch(layer, kvHead, block, channels);
+    }
+
+    /** Summed |k_d| of blocks [0, blocks) of a (layer, KV head), position 0 (the attention sink) left out. */
+    private float[] prefixMagnitude(int layer, int kvHead, int blocks) {
+        int dim = pool.headDim();
+        float[] magnitude = new float[dim];
+        float[] stored = pool.metadata().keyMagnitudes();
+        for (int j = 0; j < blocks; j++) {
             int base = blockIds[layer][kvHead][j] * dim;
             for (int d = 0; d < dim; d++) magnitude[d] += stored[base + d];
         }
-        for (int t = block == 0 ? 1 : 0; t < tokens; t++) for (int d = 0; d < dim; d++) magnitude[d] += Math.abs(scratch[t * dim + d]);
-        if (block > 0) {  // block 0's stored sum includes position 0: take it back out
+        if (blocks > 0) {  // block 0's stored sum includes position 0: take it back out
             float[] first = new float[dim];
             pool.blocks().readKey(blockIds[layer][kvHead][0], 0, first, 0);
             for (int d = 0; d < dim; d++) magnitude[d] -= Math.abs(first[d]);
         }
-        int[] channels = BlockMetadataStore.largestChannels(magnitude, 0, dim, metadata.sketchChannels());
-        metadata.compute(id, scratch, tokens, channels, blockSize);
+        return magnitude;
+    }
+
+    /** Sketches blocks [0, blocks) of a (layer, KV head) again where their channels differ from {@code channels}. */
+    private void resketch(int layer, int kvHead, int blocks, int[] channels) {
+        BlockMetadataStore metadata = pool.metadata();
+        int dim = pool.headDim(), blockSize = pool.blockSize();
+        float[] keys = null;
+        for (int j = 0; j < blocks; j++) {
+            int id = blockIds[layer][kvHead][j];
+            if (!metadata.hasMetadata(id) || metadata.sketchUses(id, channels)) continue;
+            if (keys == null) keys = new float[blockSize * dim];
+            int tokens = metadata.tokenCount(id);
+            for (int t = 0; t < tokens; t++) pool.blocks().readKey(id, t, keys, t * dim);
+            metadata.resketch(id, keys, tokens, channels, blockSize);
+        }
     }
 
     /**
@@ -172,6 +198,13 @@ public final class SequenceKvCache {
         }
         blockCount[layer] = keepBlocks;
         length[layer] = newLength;
+        int full = newLength / blockSize;  // the sketches go back to the channels of the remaining full blocks
+        if (full == 0) return;
+        for (int h = 0; h < kvHeads; h++) {
+            int[] channels = BlockMetadataStore.largestChannels(prefixMagnitude(layer, h, full), 0, pool.headDim(),
+                    pool.metadata().sketchChannels());
+            resketch(layer, h, full, channels);
+        }
     }
 
     /** Returns every block to the pool; the cache is empty afterwards. */

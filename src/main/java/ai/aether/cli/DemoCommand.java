@@ -4,6 +4,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import ai.aether.attention.AetherConfig;
+import ai.aether.attention.RadarScore;
+import ai.aether.engine.SideBySide;
+
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -40,10 +45,15 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
         if (promptTokens != null && promptTokens < 256) throw new IllegalArgumentException("--prompt-tokens must be >= 256, got " + promptTokens);
-        return SideBySideCommand.run(model.resolveOr("smollm2"), threads, aether.config(), !aether.dense, maxTokens, 0, (llm, budget) -> {
+        AetherConfig config = aether.config();
+        // Unless a score was asked for, also show the key-sketch estimator: it reads a few percent more
+        // bytes and finds facts that retrieval heads look up (docs/quality.md), at some cost in speed.
+        List<SideBySide.Setting> extra = aether.dense || aether.score != null || config.radarScore() == RadarScore.KEY_SKETCH ? List.of()
+                : List.of(new SideBySide.Setting("AETHER key sketch", config.toBuilder().radarScore(RadarScore.KEY_SKETCH).build()));
+        return SideBySideCommand.run(model.resolveOr("smollm2"), threads, config, !aether.dense, maxTokens, 0, (llm, budget) -> {
             DemoPrompt p = DemoPrompt.build(llm, Math.min(promptTokens == null ? DEFAULT_PROMPT_TOKENS : promptTokens, budget));
             return new SideBySideCommand.Prompt(p.tokens(), String.format(Locale.ROOT,
                     "Shakespeare with a detail planted at token ~%d; question: \"%s\"", p.detailToken(), p.question()), p.expected());
-        });
+        }, null, extra);
     }
 }

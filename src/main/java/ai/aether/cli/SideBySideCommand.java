@@ -36,6 +36,12 @@ final class SideBySideCommand {
     /** As above; with {@code dumpKv} non-null, also writes the prompt's KV cache and a decode query there (.npz for bench --kv-file). */
     static int run(ResolvedModel model, Integer threads, AetherConfig aether, boolean compareDense, int maxTokens, int contextLength,
                    PromptSource prompt, Path dumpKv) throws Exception {
+        return run(model, threads, aether, compareDense, maxTokens, contextLength, prompt, dumpKv, List.of());
+    }
+
+    /** As above, decoding the same prefilled prompt under {@code extra} AETHER settings too (same block size and KV type). */
+    static int run(ResolvedModel model, Integer threads, AetherConfig aether, boolean compareDense, int maxTokens, int contextLength,
+                   PromptSource prompt, Path dumpKv, List<Setting> extra) throws Exception {
         if (threads != null) Parallel.setThreads(threads);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
@@ -48,6 +54,10 @@ final class SideBySideCommand {
             if (compareDense) settings.add(Setting.dense());
             settings.add(new Setting("AETHER", aether));
             out.println("AETHER: " + AetherOptions.describe(aether));
+            for (Setting e : extra) {
+                settings.add(e);
+                out.println(e.name() + ": " + AetherOptions.describe(e.config()));
+            }
             err.println("... prefill: " + p.tokens().length + " tokens (once, shared by every setting)");
             SideBySide.Outcome o;
             int[] queryPositions = dumpKv == null ? new int[0] : KvDump.prefillQueryPositions(p.tokens().length);

@@ -59,33 +59,44 @@ class KeySketchTest {
     }
 
     @Test
-    void channelsAreTheLargestSummedMagnitudesOfThePrefixWithoutPositionZero() {
+    void everyBlockSketchesTheHeadsLargestChannelsWithoutPositionZeroAndTruncateRestoresThem() {
         Random r = new Random(5);
         AetherKvPool pool = new AetherKvPool(DIM, BLOCK, KvDtype.FP32, 0, 4);
         SequenceKvCache cache = pool.newSequence(1, HEADS);
         int tokens = 4 * BLOCK;
         float[] k = keys(r, tokens);
         for (int h = 0; h < HEADS; h++) k[h * DIM + 5] = 1e4f;  // position 0 (a sink) would dominate channel 5 if counted
-        for (int t = 0; t < BLOCK; t++) k[((2 * BLOCK + t) * HEADS) * DIM + 9] = 9;  // head 0 grows channel 9 from block 2 on
-        cache.append(0, k, k, tokens);
+        for (int t = 0; t < 2 * BLOCK; t++) k[((2 * BLOCK + t) * HEADS) * DIM + 9] = 9;  // head 0: channel 9 grows large in blocks 2-3
+        cache.append(0, k, k, 2 * BLOCK);
+        assertSketchChannels(pool, cache, k, 2);
+        float[] rest = Arrays.copyOfRange(k, 2 * BLOCK * HEADS * DIM, tokens * HEADS * DIM);
+        cache.append(0, rest, rest, 2 * BLOCK);
+        assertSketchChannels(pool, cache, k, 4);
+        assertTrue(Arrays.stream(new int[] {0, 1, 2, 3}).anyMatch(j -> pool.metadata().sketchChannel(cache.blockId(0, 0, 0), j) == 9),
+                "head 0's first block is sketched again once channel 9 joins the head's set");
+        cache.truncate(0, 2 * BLOCK + 5);
+        assertSketchChannels(pool, cache, k, 2);
+    }
+
+    /** Every full block of each head sketches the 4 channels with the largest sum of |k| over [1, fullBlocks * BLOCK), in float64. */
+    private static void assertSketchChannels(AetherKvPool pool, SequenceKvCache cache, float[] k, int fullBlocks) {
         for (int h = 0; h < HEADS; h++) {
-            for (int b = 0; b < 4; b++) {
-                double[] sum = new double[DIM];
-                for (int t = 1; t < (b + 1) * BLOCK; t++) for (int d = 0; d < DIM; d++) sum[d] += Math.abs(k[(t * HEADS + h) * DIM + d]);
-                Integer[] order = new Integer[DIM];
-                for (int d = 0; d < DIM; d++) order[d] = d;
-                Arrays.sort(order, (x, y) -> Double.compare(sum[y], sum[x]));
-                int[] expected = new int[4];
-                for (int j = 0; j < 4; j++) expected[j] = order[j];
-                Arrays.sort(expected);
+            double[] sum = new double[DIM];
+            for (int t = 1; t < fullBlocks * BLOCK; t++) for (int d = 0; d < DIM; d++) sum[d] += Math.abs(k[(t * HEADS + h) * DIM + d]);
+            Integer[] order = new Integer[DIM];
+            for (int d = 0; d < DIM; d++) order[d] = d;
+            Arrays.sort(order, (x, y) -> Double.compare(sum[y], sum[x]));
+            int[] expected = new int[4];
+            for (int j = 0; j < 4; j++) expected[j] = order[j];
+            Arrays.sort(expected);
+            for (int b = 0; b < fullBlocks; b++) {
                 int id = cache.blockId(0, h, b);
                 int[] actual = new int[4];
                 for (int j = 0; j < 4; j++) actual[j] = pool.metadata().sketchChannel(id, j);
-                assertArrayEquals(expected, actual, "head " + h + " block " + b);
+                assertArrayEquals(expected, actual, "head " + h + " block " + b + " of " + fullBlocks);
+                assertTrue(pool.metadata().sketchUses(id, expected));
             }
         }
-        assertTrue(Arrays.stream(new int[] {0, 1, 2, 3}).anyMatch(j -> pool.metadata().sketchChannel(cache.blockId(0, 0, 3), j) == 9),
-                "head 0's later blocks pick up channel 9");
     }
 
     @Test
