@@ -18,7 +18,8 @@ import java.util.TreeSet;
  * @param thresholdMode    MASS_SHARE (scale-free, default) or ABSOLUTE (seed compatibility)
  * @param targetSparsity   TARGET_SPARSITY: share of blocks to skip, [0, 1), default 0.8
  * @param topK             TOP_K: blocks kept besides the forced ones, [0, 1_000_000], default 16
- * @param localWindow      newest blocks always kept (the open partial block is always kept too), [0, 1_000_000], default 4
+ * @param localWindow      newest blocks always kept (the open partial block is always kept too), [0, 1_000_000], default 4;
+ *                         TARGET_SPARSITY narrows it (to at least 1) when sinks + window would take over half the block budget
  * @param sinkBlocks       first blocks always kept (attention sinks), [0, 1_000_000], default 1
  * @param recencyDecay     per-block decay of the CAUSAL recency bonus, (0, 1], default 0.95
  * @param recencyBonus     bonus of the newest block, relative to |score|, [0, 10], default 0.1

@@ -39,7 +39,7 @@ public final class AetherOptions {
     @Option(names = "--epsilon", paramLabel = "E", description = "CERTIFIED selection: bound on the dropped softmax mass, in (0, 1).")
     Double epsilon;
 
-    @Option(names = "--local-window", paramLabel = "BLOCKS", description = "Newest blocks always kept (default 4).")
+    @Option(names = "--local-window", paramLabel = "BLOCKS", description = "Newest blocks always kept (default 4; with --target-sparsity narrowed, to at least 1, so the radar chooses at least half the budget).")
     Integer localWindow;
 
     @Option(names = "--sink-blocks", paramLabel = "BLOCKS", description = "First blocks always kept (default 1).")

@@ -23,8 +23,8 @@ class BenchRunnerTest {
     void everyMethodGetsTheSameBudgetAndTheOracleBoundsTheirMassRecall() throws Exception {
         List<ResultRow> rows = run(KvDtype.FP32, List.of(0.5, 0.8));
         // quantized-box+sum (primary), shrunk-box, basic, variance, concentration, causal, certified, quantized-box,
-        // quantized-bound, shrunk-box+sum, quest, oracle, sink+window, random
-        assertEquals(2 * 14, rows.size());
+        // quantized-bound, key-sketch, shrunk-box+sum, quest, oracle, sink+window, random
+        assertEquals(2 * 15, rows.size());
         int blocks = (TOKENS + BLOCK - 1) / BLOCK;  // 32, the last one partial
         long denseBytes = (long) BATCH * KV_HEADS * TOKENS * DIM * 2 * 4;
         for (double level : List.of(0.5, 0.8)) {

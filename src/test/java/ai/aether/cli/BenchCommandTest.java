@@ -45,11 +45,11 @@ class BenchCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("S=1024, target sparsity 0.80"), r.out());
         for (String method : List.of("quantized-box+sum", "shrunk-box", "basic", "variance", "concentration", "causal", "certified",
-                "quantized-box", "quantized-bound", "shrunk-box+sum", "quest", "oracle", "sink+window", "random")) {
+                "quantized-box", "quantized-bound", "key-sketch", "shrunk-box+sum", "quest", "oracle", "sink+window", "random")) {
             assertTrue(r.out().contains("\n" + method + " "), "table lists " + method);
         }
         List<String> lines = Files.readAllLines(csv);
-        assertEquals(1 + 2 * 14, lines.size(), "header + one row per (method, sparsity)");
+        assertEquals(1 + 2 * 15, lines.size(), "header + one row per (method, sparsity)");
         assertTrue(lines.getFirst().startsWith("source,seq_len,method,kind,target_sparsity,achieved_sparsity,cosine_mean"), lines.getFirst());
         String oracle80 = lines.stream().filter(l -> l.contains(",oracle,") && l.contains(",0.800000,")).findFirst().orElseThrow();
         assertTrue(oracle80.contains(",ORACLE,"), oracle80);
