@@ -107,19 +107,11 @@ public final class BlockMetadataStore {
     /**
      * Computes the metadata of block {@code blockId} from its keys, in float64.
      *
-     * @param keys   {@code [tokens][headDim]} the block's stored keys as fp32
-     * @param tokens keys in the block, >= 1
-     */
-    public void compute(int blockId, float[] keys, int tokens) {
-        compute(blockId, keys, tokens, null, tokens);
-    }
-
-    /**
-     * As {@link #compute(int, float[], int)}, sketching the given channels.
-     *
-     * @param channels  {@code [sketchChannels]} distinct channels to sketch, or null for the block's own
-     *                  largest-|k| channels
-     * @param blockSize tokens a full block holds (>= tokens): the sketch's row length
+     * @param keys      {@code [tokens][headDim]} the block's stored keys as fp32
+     * @param tokens    keys in the block, >= 1
+     * @param channels  {@code [sketchChannels]} distinct channels for the key sketch, ascending, or null for the
+     *                  block's own largest-|k| channels
+     * @param blockSize tokens a full block holds (>= tokens): the sketch's row length, the same for every block
      */
     public void compute(int blockId, float[] keys, int tokens, int[] channels, int blockSize) {
         if (tokens < 1) throw new IllegalArgumentException("a block's metadata needs at least one key, got " + tokens);
