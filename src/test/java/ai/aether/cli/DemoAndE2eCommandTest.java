@@ -89,5 +89,8 @@ class DemoAndE2eCommandTest {
         String stdout = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
         assertTrue(stdout.contains("model: smollm2") && stdout.contains("answer mentions \"kitchen\""), stdout);
+        assertTrue(stdout.contains("--- AETHER key sketch answer ---") && stdout.contains("AETHER key sketch vs dense:"),
+                "without --score the demo also shows the key-sketch estimator: " + stdout);
+        assertTrue(stdout.contains("score QUANTIZED_BOX") && stdout.contains("score KEY_SKETCH"), stdout);
     }
 }
