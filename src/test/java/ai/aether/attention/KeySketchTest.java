@@ -158,4 +158,34 @@ class KeySketchTest {
         assertEquals(0, ranks[0], "KEY_SKETCH with every channel sketched ranks the needle block first");
         assertTrue(ranks[1] > 0, "the box bound does not single it out (else this test shows nothing)");
     }
+
+    /** The grouped path (several query rows share the widened codes, three at a time) equals the one-row path for any row count. */
+    @Test
+    void groupedScoresEqualOneRowAtATime() {
+        Random r = new Random(13);
+        int blockSize = 64, dim = 32, blocks = 9, tokens = blocks * blockSize - 17;  // the last block open (no metadata)
+        AetherKvPool pool = new AetherKvPool(dim, blockSize, KvDtype.FP16, 0);
+        SequenceKvCache cache = pool.newSequence(1, 1);
+        float[] k = new float[tokens * dim];
+        for (int i = 0; i < k.length; i++) k[i] = (float) (r.nextGaussian() * (i % dim < 4 ? 3 : 1));
+        cache.append(0, k, k, tokens);
+        for (RadarScore score : new RadarScore[] {RadarScore.KEY_SKETCH, RadarScore.QUANTIZED_BOX, RadarScore.QUANTIZED_BOUND}) {
+            EventRadar radar = new EventRadar(AetherConfig.builder().blockSize(blockSize).radarScore(score).build());
+            for (int rows = 1; rows <= 7; rows++) {
+                float[] queries = new float[rows * dim];
+                for (int i = 0; i < queries.length; i++) queries[i] = (float) r.nextGaussian();
+                float[] grouped = new float[rows * blocks];
+                radar.scoreRows(pool.metadata(), queries, 0, rows, cache.blockIdsView(0, 0), blocks, grouped);
+                for (int row = 0; row < rows; row++) {
+                    float[] single = new float[blocks];
+                    radar.scoreBlocks(pool.metadata(), queries, row * dim, cache.blockIdsView(0, 0), blocks, single, 0);
+                    for (int b = 0; b < blocks; b++) {
+                        assertEquals(single[b], grouped[row * blocks + b], 1e-4f * (1 + Math.abs(single[b])),
+                                score + ", " + rows + " rows, row " + row + ", block " + b);
+                    }
+                    assertEquals(Float.POSITIVE_INFINITY, grouped[row * blocks + blocks - 1], "the open block is always kept");
+                }
+            }
+        }
+    }
 }
