@@ -36,6 +36,7 @@ public final class AetherKvPool {
     public AetherKvPool(int headDim, int blockSize, KvDtype dtype, int initialBlocks, int sketchChannels) {
         this.blocks = new KvBlockPool(headDim, blockSize, dtype, initialBlocks);
         this.metadata = new BlockMetadataStore(headDim, sketchChannels);
+        metadata.keyElementBytes(dtype.bytes());
         metadata.ensureCapacity(Math.max(initialBlocks, 1));
     }
 

@@ -43,6 +43,7 @@ public final class BlockMetadataStore {
     private float[] normSums = new float[0];        // [blocks][3]: |c|, |boxCenter|, |boxHalfWidth|
     private byte[] quantizedBoxes = new byte[0];    // [blocks][2 * headDim + 4] QuantizedBox records
     private final int sketchChannels;
+    private int keyElementBytes = 2;                // bytes per stored key element (the pool's KV type), for ORACLE's byte count
     private int sketchTokens;                       // block size the sketch rows are laid out for (fixed by the first block)
     private short[] sketchChannel = new short[0];   // [blocks][sketchChannels] channel ids
     private float[] sketchStep = new float[0];      // [blocks][sketchChannels] code step per channel
@@ -66,6 +67,9 @@ public final class BlockMetadataStore {
     }
 
     public int headDim() { return headDim; }
+
+    /** Bytes per stored key element, set by the pool from its KV type. */
+    void keyElementBytes(int bytes) { keyElementBytes = bytes; }
 
     /** Channels in each block's key sketch. */
     public int sketchChannels() { return sketchChannels; }
@@ -356,6 +360,7 @@ public final class BlockMetadataStore {
             case QUANTIZED_BOX, QUANTIZED_BOUND -> quantizedRecordBytes;
             // the box record (for the centre), then per sketched channel: its id (2), step (4) and one code per token
             case KEY_SKETCH -> quantizedRecordBytes + (long) sketchChannels * (6 + Math.max(sketchTokens, 1));
+            case ORACLE -> (long) Math.max(sketchTokens, 1) * headDim * keyElementBytes;  // every key of the block
             case CERTIFIED -> 3 * vector + 4 + 12;
         };
     }

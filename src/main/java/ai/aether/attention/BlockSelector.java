@@ -58,11 +58,11 @@ public final class BlockSelector {
         int dim = metadata.headDim();
         if (dense || length < config.minSeqLength()) {
             Arrays.fill(keep, 0, count, true);
-            if (scoresOut != null) scoreAll(metadata, blockIds, count, queries, rowOffset, rows, dim, scoresOut);
+            if (scoresOut != null) scoreAll(pool, blockIds, count, queries, rowOffset, rows, dim, scoresOut);
             return new Outcome(count, count, 0, Double.NaN);
         }
         ensure(rows, count, dim);
-        scoreAll(metadata, blockIds, count, queries, rowOffset, rows, dim, scores);
+        scoreAll(pool, blockIds, count, queries, rowOffset, rows, dim, scores);
         if (scoresOut != null) System.arraycopy(scores, 0, scoresOut, 0, rows * count);
         int forcedCount = 0, candidates = 0, window = localWindow(count);
         for (int i = 0; i < count; i++) {
@@ -115,9 +115,48 @@ public final class BlockSelector {
         return Math.clamp(budget - config.sinkBlocks() - (budget + 1) / 2, 1, window);
     }
 
-    private void scoreAll(BlockMetadataStore metadata, int[] blockIds, int count, float[] queries, int rowOffset, int rows,
-                          int dim, float[] out) {
-        radar.scoreRows(metadata, queries, rowOffset, rows, blockIds, count, out);
+    private void scoreAll(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, int dim, float[] out) {
+        if (radar.score() == RadarScore.ORACLE) {
+            oracleScores(pool, blockIds, count, queries, rowOffset, rows, out);
+            return;
+        }
+        radar.scoreRows(pool.metadata(), queries, rowOffset, rows, blockIds, count, out);
+    }
+
+    /**
+     * ORACLE: per row and block, {@code log sum_t exp(q.k_t / sqrt(D))} over the block's stored keys, in
+     * float64 ({@code [rows][count]}); blocks without metadata (the open block) get +infinity like every score.
+     */
+    private void oracleScores(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, float[] out) {
+        BlockMetadataStore metadata = pool.metadata();
+        KvBlockPool blocks = pool.blocks();
+        int dim = pool.headDim();
+        double scale = 1.0 / Math.sqrt(dim);
+        double[] logits = new double[rows * blocks.blockSize()];
+        if (keyRow.length < dim) keyRow = new float[dim];
+        for (int i = 0; i < count; i++) {
+            int id = blockIds[i];
+            if (!metadata.hasMetadata(id)) {
+                for (int r = 0; r < rows; r++) out[r * count + i] = Float.POSITIVE_INFINITY;
+                continue;
+            }
+            int tokens = metadata.tokenCount(id);
+            for (int t = 0; t < tokens; t++) {
+                blocks.readKey(id, t, keyRow, 0);
+                for (int r = 0; r < rows; r++) {
+                    double dot = 0;
+                    int q = rowOffset + r * dim;
+                    for (int d = 0; d < dim; d++) dot += (double) queries[q + d] * keyRow[d];
+                    logits[r * tokens + t] = dot * scale;
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int t = 0; t < tokens; t++) max = Math.max(max, logits[r * tokens + t]);
+                for (int t = 0; t < tokens; t++) sum += Math.exp(logits[r * tokens + t] - max);
+                out[r * count + i] = (float) (max + Math.log(sum));
+            }
+        }
     }
 
     /** {@code out[i] = max_r scores[r][i]}; scores {@code [rows][count]}. */

@@ -68,6 +68,7 @@ public final class EventRadar {
      * @param out     {@code [rows][count]} scores in logit units
      */
     public void scoreRows(BlockMetadataStore metadata, float[] queries, int rowOffset, int rows, int[] blockIds, int count, float[] out) {
+        if (score == RadarScore.ORACLE) throw oracleNeedsKeys();
         if (isQuantized()) {
             scoreQuantized(metadata, queries, rowOffset, rows, blockIds, count, out, 0);
             return;
@@ -105,6 +106,7 @@ public final class EventRadar {
                 case SHRUNK_BOX -> boxScore(metadata, id, query, queryOffset, dim, shrinkFactor);
                 case CERTIFIED -> certifiedBound(metadata, id, query, queryOffset, queryNorm, dim);
                 case QUANTIZED_BOX, QUANTIZED_BOUND, KEY_SKETCH -> throw new IllegalStateException("quantised scores are computed per group");
+                case ORACLE -> throw oracleNeedsKeys();
             } * scale;
             if (recency) s += (float) (Math.abs(s) * recencyBonus * Math.pow(recencyDecay, newest - i));
             out[outOffset + i] = s;
@@ -263,6 +265,10 @@ public final class EventRadar {
                 for (int r = 0; r < n; r++) dots[r0 + r] += codeWeights[w0 + r * width + j] * records[base + j];
             }
         }
+    }
+
+    private static IllegalStateException oracleNeedsKeys() {
+        return new IllegalStateException("the ORACLE score needs the keys, not just the metadata: BlockSelector computes it");
     }
 
     /** Seed formula: q.mu + |q| r, the deviation widened by variance and/or scaled by concentration. */

@@ -55,7 +55,16 @@ public enum RadarScore {
      * box spreads them over every channel's extremes. An estimate, not a bound; CERTIFIED selection
      * uses {@link #QUANTIZED_BOUND} from the same record.
      */
-    KEY_SKETCH;
+    KEY_SKETCH,
+    /**
+     * Measurement reference, not a radar: the block's true log attention mass
+     * {@code log sum_t exp(q.k_t / sqrt(D))} from every stored key, in float64. Ranked per KV head by
+     * the softmax-sum combiner it is the oracle choice at the block budget (no estimator can keep more
+     * attention mass with as many blocks), so evaluations can show the headroom of the real scores.
+     * It reads all of K, so it saves no time; selection computes it ({@link BlockSelector}), the
+     * metadata-only {@link EventRadar} cannot.
+     */
+    ORACLE;
 
     /** Whether this score never falls below the block's true largest logit. */
     public boolean isCertified() {

@@ -23,6 +23,9 @@ public record BenchOptions(int batchSize, List<Integer> seqLens, AetherConfig co
                            List<Double> sparsitySweep, int warmup, int reps, long seed) {
 
     public BenchOptions {
+        if (config != null && config.radarScore() == ai.aether.attention.RadarScore.ORACLE) {
+            throw new IllegalArgumentException("--score oracle: every bench table has the oracle baseline row already; pick an estimator");
+        }
         if (batchSize < 1 || batchSize > 1024) throw new IllegalArgumentException("--batch-size must be in [1, 1024], got " + batchSize);
         if (seqLens == null || seqLens.isEmpty()) throw new IllegalArgumentException("--seq-len needs at least one length");
         for (int s : seqLens) {
@@ -50,7 +53,9 @@ public record BenchOptions(int batchSize, List<Integer> seqLens, AetherConfig co
         out.add(Method.of(RadarScore.QUANTIZED_BOX, GroupCombine.SOFTMAX_SUM));
         out.add(Method.of(RadarScore.SHRUNK_BOX, GroupCombine.MAX));
         if (allVariants) {
-            for (RadarScore s : RadarScore.values()) if (s != RadarScore.QUEST) out.add(Method.of(s, GroupCombine.MAX));
+            for (RadarScore s : RadarScore.values()) {
+                if (s != RadarScore.QUEST && s != RadarScore.ORACLE) out.add(Method.of(s, GroupCombine.MAX));  // the bench has its own oracle
+            }
             out.add(Method.of(RadarScore.SHRUNK_BOX, GroupCombine.SOFTMAX_SUM));
         }
         out.add(Method.of(RadarScore.QUEST, GroupCombine.MAX));

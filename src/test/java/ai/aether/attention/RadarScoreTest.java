@@ -45,6 +45,7 @@ class RadarScoreTest {
             case SHRUNK_BOX -> (center + config.shrinkFactor() * reach) * scale;
             case QUANTIZED_BOX -> quantizedBox(config.shrinkFactor(), head, block) * scale;
             case KEY_SKETCH -> (quantizedBox(0, head, block) + sketchMax(head, block)) * scale;
+            case ORACLE -> logMass(head, block);
             case CERTIFIED, QUANTIZED_BOUND -> throw new IllegalArgumentException("tested as bounds in SelectionPropertiesTest and QuantizedBoxTest");
         };
         if (score == RadarScore.CAUSAL) s += Math.abs(s) * config.recencyBonus() * Math.pow(config.recencyDecay(), BLOCKS - 1 - block);
@@ -62,6 +63,22 @@ class RadarScoreTest {
             s += q * (lo + hi) / 2 + beta * Math.abs(q) * (hi - lo) / 2;
         }
         return s;
+    }
+
+    /** log sum_t exp(q.k_t / sqrt(D)) over the block's keys, from the key tensor. */
+    private double logMass(int head, int block) {
+        int kv = head / GROUP;
+        double[] logits = new double[BLOCK];
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        int tokens = Math.min(BLOCK, LENGTH - block * BLOCK);
+        for (int t = 0; t < tokens; t++) {
+            double dot = 0;
+            for (int d = 0; d < DIM; d++) dot += (double) query.data()[head * DIM + d] * keys.data()[(kv * LENGTH + block * BLOCK + t) * DIM + d];
+            logits[t] = dot / Math.sqrt(DIM);
+            max = Math.max(max, logits[t]);
+        }
+        for (int t = 0; t < tokens; t++) sum += Math.exp(logits[t] - max);
+        return max + Math.log(sum);
     }
 
     /** max over the block's tokens of sum_j q[ch_j] * (decoded sketch offset of token t in slot j). */
