@@ -122,7 +122,7 @@ public final class BlockMetadataStore {
         if (blockId >= capacity) ensureCapacity(blockId + 1);
         int dim = headDim, base = blockId * dim;
         double[] norms = new double[tokens];
-        double[] meanDir = new double[dim], mean = new double[dim], lo = new double[dim], hi = new double[dim];
+        double[] meanDir = new double[dim], mean = new double[dim], lo = new double[dim], hi = new double[dim], magnitude = new double[dim];
         Arrays.fill(lo, Double.POSITIVE_INFINITY);
         Arrays.fill(hi, Double.NEGATIVE_INFINITY);
         double nMin = Double.POSITIVE_INFINITY, nMax = 0;
@@ -132,6 +132,7 @@ public final class BlockMetadataStore {
                 double k = keys[t * dim + d];
                 sq += k * k;
                 mean[d] += k;
+                magnitude[d] += Math.abs(k);
                 lo[d] = Math.min(lo[d], k);
                 hi[d] = Math.max(hi[d], k);
             }
@@ -199,11 +200,7 @@ public final class BlockMetadataStore {
         normSums[blockId * 3 + 1] = roundUp(Math.sqrt(centerNormSq));
         normSums[blockId * 3 + 2] = roundUp(Math.sqrt(halfNormSq));
         QuantizedBox.encode(lo, hi, dim, quantizedBoxes, blockId * quantizedRecordBytes);
-        for (int d = 0; d < dim; d++) {
-            double magnitude = 0;
-            for (int t = 0; t < tokens; t++) magnitude += Math.abs(keys[t * dim + d]);
-            keyMagnitude[base + d] = (float) magnitude;
-        }
+        for (int d = 0; d < dim; d++) keyMagnitude[base + d] = (float) magnitude[d];
         sketch(blockId, keys, tokens, channels == null ? largestChannels(keyMagnitude, base, dim, sketchChannels) : channels, blockSize);
         tokenCount[blockId] = tokens;
     }

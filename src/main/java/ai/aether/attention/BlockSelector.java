@@ -31,6 +31,7 @@ public final class BlockSelector {
     private float[] sortScratch = new float[0];
     private long[] order = new long[0];
     private float[] keyRow = new float[0];
+    private double[] logitScratch = new double[0];  // [rows][blockSize] exact logits of one block (CERTIFIED, ORACLE)
 
     public BlockSelector(AetherConfig config) {
         this.config = config;
@@ -129,11 +130,6 @@ public final class BlockSelector {
      */
     private void oracleScores(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, float[] out) {
         BlockMetadataStore metadata = pool.metadata();
-        KvBlockPool blocks = pool.blocks();
-        int dim = pool.headDim();
-        double scale = 1.0 / Math.sqrt(dim);
-        double[] logits = new double[rows * blocks.blockSize()];
-        if (keyRow.length < dim) keyRow = new float[dim];
         for (int i = 0; i < count; i++) {
             int id = blockIds[i];
             if (!metadata.hasMetadata(id)) {
@@ -141,15 +137,7 @@ public final class BlockSelector {
                 continue;
             }
             int tokens = metadata.tokenCount(id);
-            for (int t = 0; t < tokens; t++) {
-                blocks.readKey(id, t, keyRow, 0);
-                for (int r = 0; r < rows; r++) {
-                    double dot = 0;
-                    int q = rowOffset + r * dim;
-                    for (int d = 0; d < dim; d++) dot += (double) queries[q + d] * keyRow[d];
-                    logits[r * tokens + t] = dot * scale;
-                }
-            }
+            double[] logits = blockLogits(pool, id, tokens, queries, rowOffset, rows);
             for (int r = 0; r < rows; r++) {
                 double max = Double.NEGATIVE_INFINITY, sum = 0;
                 for (int t = 0; t < tokens; t++) max = Math.max(max, logits[r * tokens + t]);
@@ -157,6 +145,28 @@ public final class BlockSelector {
                 out[r * count + i] = (float) (max + Math.log(sum));
             }
         }
+    }
+
+    /**
+     * Exact scaled logits {@code [rows][tokens]} of a block's first {@code tokens} stored keys, in float64
+     * (a scratch array, valid until the next call).
+     */
+    private double[] blockLogits(AetherKvPool pool, int blockId, int tokens, float[] queries, int rowOffset, int rows) {
+        KvBlockPool blocks = pool.blocks();
+        int dim = pool.headDim();
+        double scale = 1.0 / Math.sqrt(dim);
+        if (keyRow.length < dim) keyRow = new float[dim];
+        if (logitScratch.length < rows * tokens) logitScratch = new double[rows * blocks.blockSize()];
+        for (int t = 0; t < tokens; t++) {
+            blocks.readKey(blockId, t, keyRow, 0);
+            for (int r = 0; r < rows; r++) {
+                double dot = 0;
+                int q = rowOffset + r * dim;
+                for (int d = 0; d < dim; d++) dot += (double) queries[q + d] * keyRow[d];
+                logitScratch[r * tokens + t] = dot * scale;
+            }
+        }
+        return logitScratch;
     }
 
     /** {@code out[i] = max_r scores[r][i]}; scores {@code [rows][count]}. */
@@ -367,17 +377,11 @@ public final class BlockSelector {
      */
     private void exactLogits(AetherKvPool pool, int blockId, int block, int length, float[] queries, int rowOffset, int rows,
                              double[] reference, double[] z) {
-        KvBlockPool blocks = pool.blocks();
-        int dim = pool.headDim(), blockSize = blocks.blockSize();
-        double scale = 1.0 / Math.sqrt(dim);
-        int tokens = Math.min(blockSize, length - block * blockSize);
-        for (int t = 0; t < tokens; t++) {
-            blocks.readKey(blockId, t, keyRow, 0);
-            for (int r = 0; r < rows; r++) {
-                double logit = 0;
-                int q = rowOffset + r * dim;
-                for (int d = 0; d < dim; d++) logit += (double) queries[q + d] * keyRow[d];
-                logit *= scale;
+        int blockSize = pool.blockSize(), tokens = Math.min(blockSize, length - block * blockSize);
+        double[] logits = blockLogits(pool, blockId, tokens, queries, rowOffset, rows);
+        for (int r = 0; r < rows; r++) {
+            for (int t = 0; t < tokens; t++) {
+                double logit = logits[r * tokens + t];
                 if (z == null) reference[r] = Math.max(reference[r], logit);
                 else z[r] += Math.exp(logit - reference[r]);
             }
