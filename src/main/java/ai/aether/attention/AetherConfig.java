@@ -37,12 +37,14 @@ import java.util.TreeSet;
  * @param kvDtype          storage type of cached keys and values, default FP16
  * @param groupCombine     how a shared selection's rows (a GQA group) combine into one ranking score for TOP_K and
  *                         TARGET_SPARSITY: MAX or SOFTMAX_SUM (default)
+ * @param layerBudgets     TARGET_SPARSITY: the same budget in every layer (UNIFORM) or the same total spread over the
+ *                         layers by a calibration on the prompt (CALIBRATED, {@link LayerBudgetCalibration}); default UNIFORM
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
                            boolean useConcentration, boolean causal, int minSeqLength, SelectionMode selection,
                            double epsilon, Set<Integer> denseLayers, GqaPolicy gqaPolicy, RadarScore radarScore,
-                           double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine) {
+                           double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine, LayerBudgets layerBudgets) {
 
     public AetherConfig {
         requireRange("blockSize", blockSize, 1, 4096);
@@ -73,6 +75,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         if (!(shrinkFactor >= 0 && shrinkFactor <= 1)) throw new IllegalArgumentException("shrinkFactor must be in [0, 1], got " + shrinkFactor);
         requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16");
         requireNonNull("groupCombine", groupCombine, "MAX, SOFTMAX_SUM");
+        requireNonNull("layerBudgets", layerBudgets, "UNIFORM, CALIBRATED");
     }
 
     private static void requireRange(String field, int value, int min, int max) {
@@ -102,7 +105,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         b.recencyBonus = recencyBonus; b.useVariance = useVariance; b.useConcentration = useConcentration; b.causal = causal;
         b.minSeqLength = minSeqLength; b.selection = selection; b.epsilon = epsilon; b.denseLayers = denseLayers;
         b.gqaPolicy = gqaPolicy; b.radarScore = radarScore; b.shrinkFactor = shrinkFactor; b.kvDtype = kvDtype;
-        b.groupCombine = groupCombine;
+        b.groupCombine = groupCombine; b.layerBudgets = layerBudgets;
         return b;
     }
 
@@ -139,6 +142,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private double shrinkFactor = 0.5;
         private KvDtype kvDtype = KvDtype.FP16;
         private GroupCombine groupCombine = GroupCombine.SOFTMAX_SUM;
+        private LayerBudgets layerBudgets = LayerBudgets.UNIFORM;
 
         private Builder() {}
 
@@ -169,11 +173,12 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         public Builder shrinkFactor(double v) { shrinkFactor = v; return this; }
         public Builder kvDtype(KvDtype v) { kvDtype = v; return this; }
         public Builder groupCombine(GroupCombine v) { groupCombine = v; return this; }
+        public Builder layerBudgets(LayerBudgets v) { layerBudgets = v; return this; }
 
         public AetherConfig build() {
             return new AetherConfig(blockSize, threshold, thresholdMode, targetSparsity, topK, localWindow, sinkBlocks,
                     recencyDecay, recencyBonus, useVariance, useConcentration, causal, minSeqLength, selection, epsilon,
-                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine);
+                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine, layerBudgets);
         }
     }
 }

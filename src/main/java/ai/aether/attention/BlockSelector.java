@@ -55,6 +55,16 @@ public final class BlockSelector {
      */
     public Outcome select(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset, int rows,
                           boolean dense, boolean[] keep, float[] scoresOut) {
+        return select(pool, blockIds, count, length, queries, rowOffset, rows, dense, 1.0, keep, scoresOut);
+    }
+
+    /**
+     * {@link #select(AetherKvPool, int[], int, int, float[], int, int, boolean, boolean[], float[])} with the
+     * TARGET_SPARSITY block budget scaled by {@code budgetScale} (a layer's share from {@link LayerBudgetCalibration};
+     * 1 = the uniform {@code ceil((1 - targetSparsity) * count)}; other selections ignore it).
+     */
+    public Outcome select(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset, int rows,
+                          boolean dense, double budgetScale, boolean[] keep, float[] scoresOut) {
         BlockMetadataStore metadata = pool.metadata();
         int dim = metadata.headDim();
         if (dense || length < config.minSeqLength()) {
@@ -65,28 +75,15 @@ public final class BlockSelector {
         ensure(rows, count, dim);
         scoreAll(pool, blockIds, count, queries, rowOffset, rows, dim, scores);
         if (scoresOut != null) System.arraycopy(scores, 0, scoresOut, 0, rows * count);
-        int forcedCount = 0, candidates = 0, window = localWindow(count);
-        for (int i = 0; i < count; i++) {
-            boolean unscored = false;
-            for (int r = 0; r < rows && !unscored; r++) unscored = !Float.isFinite(scores[r * count + i]);
-            forced[i] = i < config.sinkBlocks() || i >= count - window || i == count - 1
-                    || !metadata.hasMetadata(blockIds[i]) || unscored;
-            keep[i] = forced[i];
-            if (forced[i]) forcedCount++; else candidates++;
-        }
-        boolean ranking = config.selection() == SelectionMode.TOP_K || config.selection() == SelectionMode.TARGET_SPARSITY;
-        if (ranking && config.groupCombine() == GroupCombine.SOFTMAX_SUM && rows > 1) {
-            softmaxSum(scores, rows, count, groupScore, shares);
-        } else {
-            maxOverRows(scores, rows, count, groupScore);
-        }
+        int budget = budget(count, budgetScale);  // the window follows the uniform budget: every layer forces the same blocks
+        int forcedCount = markForced(metadata, blockIds, count, rows, localWindow(budget(count, 1.0)));
+        int candidates = count - forcedCount;
+        for (int i = 0; i < count; i++) keep[i] = forced[i];
+        combineRows(rows, count);
         double bound = Double.NaN;
         switch (config.selection()) {
             case TOP_K -> keepBest(count, Math.min(config.topK(), candidates), keep);
-            case TARGET_SPARSITY -> {
-                int budget = (int) Math.ceil((1 - config.targetSparsity()) * count - 1e-9);
-                keepBest(count, Math.clamp(budget - forcedCount, 0, candidates), keep);
-            }
+            case TARGET_SPARSITY -> keepBest(count, Math.clamp(budget - forcedCount, 0, candidates), keep);
             case THRESHOLD -> {
                 if (config.thresholdMode() == ThresholdMode.ABSOLUTE) {
                     for (int i = 0; i < count; i++) if (!forced[i] && groupScore[i] > config.threshold()) keep[i] = true;
@@ -103,17 +100,65 @@ public final class BlockSelector {
         return new Outcome(count, kept, scored, bound);
     }
 
+    /** Marks the always-kept blocks in {@code forced} (sinks, window, newest, unscored) and returns how many. */
+    private int markForced(BlockMetadataStore metadata, int[] blockIds, int count, int rows, int window) {
+        int forcedCount = 0;
+        for (int i = 0; i < count; i++) {
+            boolean unscored = false;
+            for (int r = 0; r < rows && !unscored; r++) unscored = !Float.isFinite(scores[r * count + i]);
+            forced[i] = i < config.sinkBlocks() || i >= count - window || i == count - 1
+                    || !metadata.hasMetadata(blockIds[i]) || unscored;
+            if (forced[i]) forcedCount++;
+        }
+        return forcedCount;
+    }
+
+    /** {@code groupScore} from the rows' {@code scores}: softmax-sum for the ranking selections when configured, else max. */
+    private void combineRows(int rows, int count) {
+        boolean ranking = config.selection() == SelectionMode.TOP_K || config.selection() == SelectionMode.TARGET_SPARSITY;
+        if (ranking && config.groupCombine() == GroupCombine.SOFTMAX_SUM && rows > 1) {
+            softmaxSum(scores, rows, count, groupScore, shares);
+        } else {
+            maxOverRows(scores, rows, count, groupScore);
+        }
+    }
+
     /**
-     * The local window for {@code count} blocks: {@code localWindow}, except that TARGET_SPARSITY
+     * The order TOP_K and TARGET_SPARSITY choose blocks in: {@code out[i]} ({@code [count]}) is block i's
+     * combined group score, +infinity for the blocks always kept; returns how many those are. Keeping
+     * the k blocks with the largest values is the selection at budget k (ties aside).
+     */
+    public int rankingScores(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, float[] out) {
+        BlockMetadataStore metadata = pool.metadata();
+        ensure(rows, count, metadata.headDim());
+        scoreAll(pool, blockIds, count, queries, rowOffset, rows, metadata.headDim(), scores);
+        int forcedCount = markForced(metadata, blockIds, count, rows, localWindow(budget(count, 1.0)));
+        combineRows(rows, count);
+        for (int i = 0; i < count; i++) out[i] = forced[i] ? Float.POSITIVE_INFINITY : groupScore[i];
+        return forcedCount;
+    }
+
+    /**
+     * The local window for a TARGET_SPARSITY budget of {@code budget} blocks: {@code localWindow}, except that TARGET_SPARSITY
      * narrows it (to no fewer than the newest block) so that the sinks and the window leave at least
      * half of the block budget to the radar. Without this, at short contexts the forced blocks alone
      * exceed the budget (1K tokens at 80%: 4 blocks, 5 forced) and nothing the query asks for is read.
      */
-    int localWindow(int count) {
+    int localWindow(int budget) {
         int window = config.localWindow();
         if (config.selection() != SelectionMode.TARGET_SPARSITY || window <= 1) return window;
-        int budget = (int) Math.ceil((1 - config.targetSparsity()) * count - 1e-9);
         return Math.clamp(budget - config.sinkBlocks() - (budget + 1) / 2, 1, window);
+    }
+
+    /**
+     * TARGET_SPARSITY's block budget for {@code count} blocks: {@code ceil((1 - targetSparsity) * count)}
+     * at scale 1; a calibrated layer's {@code round(scale * (1 - targetSparsity) * count)}, at least 1
+     * (rounding, so that the layers' budgets still add up to the uniform total).
+     */
+    int budget(int count, double scale) {
+        double share = (1 - config.targetSparsity()) * count;
+        if (scale == 1.0) return (int) Math.ceil(share - 1e-9);
+        return (int) Math.clamp(Math.round(scale * share), 1, count);
     }
 
     private void scoreAll(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, int dim, float[] out) {

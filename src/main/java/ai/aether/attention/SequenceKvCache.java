@@ -28,6 +28,7 @@ public final class SequenceKvCache {
     private final int[] length;        // [layers] tokens cached per layer
     private final int[][][] blockIds;  // [layers][kvHeads][capacity] ids in position order
     private final int[] blockCount;    // [layers] blocks per KV head
+    private double[] budgetScales;     // [layers] TARGET_SPARSITY budget per layer relative to uniform, or null (uniform)
 
     SequenceKvCache(AetherKvPool pool, int layers, int kvHeads) {
         if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
@@ -49,6 +50,26 @@ public final class SequenceKvCache {
     public int blockCount(int layer) { return blockCount[checkLayer(layer)]; }
     /** Pool id of block {@code block} (position order) of a (layer, KV head). */
     public int blockId(int layer, int kvHead, int block) { return blockIds[checkLayer(layer)][kvHead][block]; }
+
+    /** Layer {@code layer}'s TARGET_SPARSITY block budget relative to the uniform one (1 unless calibrated). */
+    public double budgetScale(int layer) { return budgetScales == null ? 1.0 : budgetScales[checkLayer(layer)]; }
+
+    /**
+     * Sets the per-layer budget scales ({@link LayerBudgetCalibration}), or null for uniform budgets.
+     *
+     * @param scales {@code [layers]} finite, > 0
+     */
+    public void setBudgetScales(double[] scales) {
+        if (scales != null) {
+            if (scales.length != layers) throw new IllegalArgumentException("budget scales: " + scales.length + " values for " + layers + " layers");
+            for (int i = 0; i < layers; i++) {
+                if (!(scales[i] > 0) || !Double.isFinite(scales[i])) {
+                    throw new IllegalArgumentException("budget scale of layer " + i + " must be finite and > 0, got " + scales[i]);
+                }
+            }
+        }
+        this.budgetScales = scales == null ? null : scales.clone();
+    }
 
     /** Block ids of one (layer, KV head) in position order; the array may be longer than {@link #blockCount}. */
     public int[] blockIdsView(int layer, int kvHead) { return blockIds[checkLayer(layer)][kvHead]; }

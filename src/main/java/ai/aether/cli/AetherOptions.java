@@ -2,6 +2,7 @@ package ai.aether.cli;
 
 import ai.aether.attention.AetherConfig;
 import ai.aether.attention.GroupCombine;
+import ai.aether.attention.LayerBudgets;
 import ai.aether.attention.RadarScore;
 import ai.aether.attention.SelectionMode;
 import ai.aether.kernels.attention.KvDtype;
@@ -57,6 +58,10 @@ public final class AetherOptions {
     @Option(names = "--group-combine", paramLabel = "MODE", description = "GQA group's scores combined by: ${COMPLETION-CANDIDATES} (default SOFTMAX_SUM).")
     GroupCombine groupCombine;
 
+    @Option(names = "--layer-budgets", paramLabel = "MODE", description = "TARGET_SPARSITY budget per layer: ${COMPLETION-CANDIDATES} "
+            + "(CALIBRATED: the same total, spread over the layers from the prompt's last queries; default UNIFORM).")
+    LayerBudgets layerBudgets;
+
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
     KvDtype kv;
 
@@ -74,6 +79,7 @@ public final class AetherOptions {
         if (minSeqLength != null) b.minSeqLength(minSeqLength);
         if (score != null) b.radarScore(score);
         if (groupCombine != null) b.groupCombine(groupCombine);
+        if (layerBudgets != null) b.layerBudgets(layerBudgets);
         if (kv != null) b.kvDtype(kv);
         b.selection(selectionMode());
         return b.build();
@@ -102,7 +108,8 @@ public final class AetherOptions {
     /** A short description for headers, e.g. "target sparsity 0.80, block 64, sinks 1, window 4 blocks, score QUANTIZED_BOX (SOFTMAX_SUM)". */
     public static String describe(AetherConfig c) {
         String mode = switch (c.selection()) {
-            case TARGET_SPARSITY -> String.format("target sparsity %.2f", c.targetSparsity());
+            case TARGET_SPARSITY -> String.format("target sparsity %.2f", c.targetSparsity())
+                    + (c.layerBudgets() == LayerBudgets.CALIBRATED ? " (calibrated layer budgets)" : "");
             case THRESHOLD -> "threshold " + c.threshold();
             case TOP_K -> "top-k " + c.topK();
             case CERTIFIED -> "certified eps " + c.epsilon();

@@ -2,6 +2,7 @@ package ai.aether.cli;
 
 import ai.aether.attention.AetherConfig;
 import ai.aether.attention.GroupCombine;
+import ai.aether.attention.LayerBudgets;
 import ai.aether.attention.RadarScore;
 import ai.aether.attention.SelectionMode;
 import ai.aether.engine.SideBySide.Setting;
@@ -25,7 +26,7 @@ import java.util.function.Function;
  */
 final class EvalSettings {
     static final String KEYS = "name, sparsity, threshold, top-k, epsilon, selection, window, sinks, dense-layers (e.g. 0:1), "
-            + "min-seq, score, combine";
+            + "min-seq, score, combine, budgets";
     static final List<Double> DEFAULT_SPARSITIES = List.of(0.8, 0.9);
 
     private EvalSettings() {}
@@ -85,6 +86,7 @@ final class EvalSettings {
                         : Arrays.stream(value.split(":")).mapToInt(v -> integer(where, v)).toArray());
                 case "score" -> b.radarScore(constant(where, value, RadarScore.class, RadarScore::valueOf));
                 case "combine" -> b.groupCombine(constant(where, value, GroupCombine.class, GroupCombine::valueOf));
+                case "budgets" -> b.layerBudgets(constant(where, value, LayerBudgets.class, LayerBudgets::valueOf));
                 case "block-size", "kv" -> throw new IllegalArgumentException(where + " cannot differ between settings (they decode the same "
                         + "stored blocks); give --block-size / --kv once");
                 default -> throw new IllegalArgumentException(where + " is not a setting key; keys: " + KEYS);

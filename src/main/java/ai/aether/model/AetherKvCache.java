@@ -4,7 +4,14 @@ import ai.aether.attention.AetherAttention;
 import ai.aether.attention.AetherConfig;
 import ai.aether.attention.AetherKvPool;
 import ai.aether.attention.AttentionStats;
+import ai.aether.attention.LayerBudgetCalibration;
+import ai.aether.attention.LayerBudgets;
+import ai.aether.attention.SelectionMode;
 import ai.aether.attention.SequenceKvCache;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The model's KV cache with AETHER attention: keys and values in a paged block pool with per-block
@@ -15,6 +22,11 @@ import ai.aether.attention.SequenceKvCache;
  * <p>Statistics: {@link #lastStep(int)} holds what the latest decode step did in each layer
  * (blocks kept, sparsity, bytes, certified bound); {@link #total()} sums decode steps since
  * {@link #resetStats()}. Not thread-safe, like the model that drives it.
+ *
+ * <p>Calibrated layer budgets ({@link LayerBudgets#CALIBRATED}): prefill keeps the queries of the
+ * last {@link LayerBudgetCalibration#ROWS} positions of every layer; the first decode step under a
+ * config calibrates from them, and the budgets stay valid (per config) until the cached prompt
+ * changes: a new prefill, or a truncate into the prompt.
  */
 public final class AetherKvCache implements KvCache {
 
@@ -30,6 +42,11 @@ public final class AetherKvCache implements KvCache {
     private final float[][] lastQueries;  // [layers][queryHeads * headDim] queries of the latest decode step, for KV dumps
     private int[] prefillQueryPositions = new int[0];  // [P] ascending prefill positions whose queries are kept, for KV dumps
     private float[][] prefillQueries;                  // [layers][P * queryHeads * headDim] their post-RoPE queries
+    private final float[][] calibrationQueries;        // [layers][ROWS * queryHeads * headDim] ring: slot = position % ROWS
+    private final int[][] calibrationPositions;        // [layers][ROWS] position held by each slot, -1 if none
+    private final Map<AetherConfig, double[]> calibrations = new HashMap<>();  // budget scales per config for the cached prompt
+    private int calibratedLength;                      // the prompt length the calibration rows end at
+    private long calibrationNanos;
 
     public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
         this(model, capacity, config, AetherKvPool.forConfig(config, model.headDim(), 0));
@@ -54,6 +71,9 @@ public final class AetherKvCache implements KvCache {
         this.attention = new AetherAttention(config, queryHeads, kvHeads, headDim);
         attentions.put(config, attention);
         this.lastQueries = new float[layers][queryHeads * headDim];
+        this.calibrationQueries = new float[layers][LayerBudgetCalibration.ROWS * queryHeads * headDim];
+        this.calibrationPositions = new int[layers][LayerBudgetCalibration.ROWS];
+        for (int[] slots : calibrationPositions) Arrays.fill(slots, -1);
         this.stepStats = new AttentionStats[layers];
         this.layerTotals = new AttentionStats[layers];
         for (int i = 0; i < layers; i++) {
@@ -203,10 +223,14 @@ public final class AetherKvCache implements KvCache {
         }
         if (tokens > 1) {
             keepPrefillQueries(layer, position, tokens, queries);
+            keepCalibrationQueries(layer, position, tokens, queries);
             attention.prefill(layer, sequence, position, tokens, queries, out);
             return;
         }
-        if (layer == 0) decodeSteps++;
+        if (layer == 0) {
+            decodeSteps++;
+            sequence.setBudgetScales(budgetScales());
+        }
         System.arraycopy(queries, 0, lastQueries[layer], 0, lastQueries[layer].length);
         AttentionStats step = stepStats[layer];
         step.reset();
@@ -214,6 +238,61 @@ public final class AetherKvCache implements KvCache {
         layerTotals[layer].addAll(step);
         total.addAll(step);
     }
+
+    /** The last ROWS rows of a prefill chunk go to the calibration ring; the cached prompt changed, so calibrations are void. */
+    private void keepCalibrationQueries(int layer, int position, int tokens, float[] queries) {
+        int row = queryHeads * headDim, rows = LayerBudgetCalibration.ROWS;
+        for (int t = Math.max(0, tokens - rows); t < tokens; t++) {
+            int slot = (position + t) % rows;
+            System.arraycopy(queries, t * row, calibrationQueries[layer], slot * row, row);
+            calibrationPositions[layer][slot] = position + t;
+        }
+        calibrations.clear();
+        calibratedLength = position + tokens;
+    }
+
+    /**
+     * This decode step's per-layer budget scales: null (uniform) unless the config asks for CALIBRATED
+     * TARGET_SPARSITY and the prompt left calibration rows; computed once per config and prompt.
+     */
+    private double[] budgetScales() {
+        if (config.layerBudgets() != LayerBudgets.CALIBRATED || config.selection() != SelectionMode.TARGET_SPARSITY) return null;
+        double[] cached = calibrations.get(config);
+        if (cached != null || calibrations.containsKey(config)) return cached;
+        int[] positions = Arrays.stream(calibrationPositions[0]).filter(p -> p >= 0).sorted().toArray();
+        double[] scales = null;
+        if (positions.length > 0 && consistentRows(positions)) {
+            float[][] rows = new float[layers][];
+            int row = queryHeads * headDim;
+            for (int layer = 0; layer < layers; layer++) {
+                rows[layer] = new float[positions.length * row];
+                for (int i = 0; i < positions.length; i++) {
+                    int slot = positions[i] % LayerBudgetCalibration.ROWS;
+                    System.arraycopy(calibrationQueries[layer], slot * row, rows[layer], i * row, row);
+                }
+            }
+            long t0 = System.nanoTime();
+            scales = LayerBudgetCalibration.calibrate(config, sequence, rows, positions, queryHeads);
+            calibrationNanos += System.nanoTime() - t0;
+        }
+        calibrations.put(config, scales);
+        return scales;
+    }
+
+    /** Every layer holds the same calibration positions (a prefill that stopped part-way through the layers leaves them uneven). */
+    private boolean consistentRows(int[] positions) {
+        for (int layer = 1; layer < layers; layer++) {
+            int[] other = Arrays.stream(calibrationPositions[layer]).filter(p -> p >= 0).sorted().toArray();
+            if (!Arrays.equals(other, positions)) return false;
+        }
+        return true;
+    }
+
+    /** Time spent calibrating layer budgets since this cache was made (part of the first decode step after a prefill). */
+    public long calibrationNanos() { return calibrationNanos; }
+
+    /** Layer {@code layer}'s budget scale in the latest decode step (1 when uniform). */
+    public double budgetScale(int layer) { return sequence.budgetScale(layer); }
 
     /** Copies the rows of {@code queries [tokens][queryHeads * headDim]} at recorded positions. */
     private void keepPrefillQueries(int layer, int position, int tokens, float[] queries) {
@@ -229,6 +308,11 @@ public final class AetherKvCache implements KvCache {
         KvCache.super.truncate(length);
         for (int layer = 0; layer < layers; layer++) {
             if (sequence.length(layer) > length) sequence.truncate(layer, length);
+        }
+        if (length < calibratedLength) {  // into the prompt: the calibration saw keys that are gone
+            calibrations.clear();
+            calibratedLength = length;
+            for (int[] slots : calibrationPositions) for (int i = 0; i < slots.length; i++) if (slots[i] >= length) slots[i] = -1;
         }
     }
 

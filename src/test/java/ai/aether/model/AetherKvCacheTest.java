@@ -140,6 +140,48 @@ class AetherKvCacheTest {
     }
 
     @Test
+    void calibratedBudgetsComeFromThePrefillAndLastUntilThePromptChanges() {
+        Random random = new Random(21);
+        int tokens = 120, stride = KV_HEADS * DIM;
+        float[] keys = gaussian(random, tokens * stride), values = gaussian(random, tokens * stride);
+        float[] flat = new float[values.length];
+        Arrays.fill(flat, 0.25f);  // layer 0: equal values, so its output needs no blocks beyond the forced ones
+        AetherConfig calibrated = sparse().targetSparsity(0.75).layerBudgets(ai.aether.attention.LayerBudgets.CALIBRATED).build();
+        AetherKvCache cache = cache(calibrated);
+        int prompt = tokens - 1;
+        for (int layer = 0; layer < LAYERS; layer++) {
+            cache.write(layer, 0, prompt, keys, layer == 0 ? flat : values);
+            cache.attend(layer, 0, prompt, gaussian(random, prompt * HEADS * DIM), HEADS, new float[prompt * HEADS * DIM]);
+        }
+        decodeOne(cache, keys, flat, values, prompt, random);
+        assertTrue(cache.budgetScale(0) < 1 && cache.budgetScale(1) > 1,
+                "layer 0 gives blocks to layer 1: scales " + cache.budgetScale(0) + ", " + cache.budgetScale(1));
+        long spent = cache.calibrationNanos();
+        assertTrue(spent > 0, "a calibration ran");
+        cache.truncate(prompt);  // back to the end of the prompt: same calibration, not recomputed
+        decodeOne(cache, keys, flat, values, prompt, random);
+        assertEquals(spent, cache.calibrationNanos(), "the calibration is reused after a rewind to the prompt's end");
+        cache.setConfig(sparse().targetSparsity(0.75).build());
+        decodeOne(cache, keys, flat, values, prompt, random);
+        assertEquals(1.0, cache.budgetScale(0), "UNIFORM budgets");
+        cache.setConfig(calibrated);
+        cache.truncate(prompt - 10);  // into the prompt: the calibration rows are gone
+        for (int p = prompt - 10; p < prompt; p++) decodeOne(cache, keys, flat, values, p, random);
+        assertEquals(1.0, cache.budgetScale(0), "no rows left to calibrate from: uniform");
+    }
+
+    private static void decodeOne(AetherKvCache cache, float[] keys, float[] flat, float[] values, int position, Random random) {
+        int stride = KV_HEADS * DIM;
+        cache.truncate(position);
+        for (int layer = 0; layer < LAYERS; layer++) {
+            float[] v = layer == 0 ? flat : values;
+            cache.write(layer, position, 1, Arrays.copyOfRange(keys, position * stride, (position + 1) * stride),
+                    Arrays.copyOfRange(v, position * stride, (position + 1) * stride));
+            cache.attend(layer, position, 1, gaussian(random, HEADS * DIM), HEADS, new float[HEADS * DIM]);
+        }
+    }
+
+    @Test
     void badInputNamesTheProblem() {
         AetherKvCache cache = cache(sparse().build());
         float[] kv = new float[KV_HEADS * DIM];
