@@ -35,58 +35,53 @@ public final class LayerBudgetCalibration {
     private LayerBudgetCalibration() {}
 
     /**
+     * What a calibration measures: per layer, the mean relative output error of reading the radar's
+     * first k blocks ({@code error[layer][k]}, null for layers not calibrated), the blocks every
+     * selection reads ({@code forced}) and the uniform budget.
+     */
+    public record Curves(double[][] error, int[] forced, int[] uniform) {
+        /** Layer {@code layer}'s error at its uniform budget (NaN when not calibrated). */
+        public double errorAtUniform(int layer) {
+            return error[layer] == null ? Double.NaN : error[layer][Math.min(uniform[layer], error[layer].length - 1)];
+        }
+    }
+
+    /**
      * Budget scales for {@link SequenceKvCache#setBudgetScales}: 1 for dense layers, layers shorter
-     * than {@code minSeqLength} and layers with too few blocks to choose from.
+     * than {@code minSeqLength} and layers with too few blocks to choose from. Minimises the summed
+     * relative output error over the layers.
      *
      * @param queries    {@code [layers][rows][queryHeads][headDim]} post-RoPE queries of the prompt positions
      * @param positions  {@code [rows]} those positions, each below every layer's cached length
      * @param queryHeads query heads (a multiple of the sequence's KV heads)
      */
     public static double[] calibrate(AetherConfig config, SequenceKvCache sequence, float[][] queries, int[] positions, int queryHeads) {
-        if (config.selection() != SelectionMode.TARGET_SPARSITY) {
-            throw new IllegalArgumentException("layer budgets are calibrated for TARGET_SPARSITY selection, not " + config.selection());
-        }
-        int layers = sequence.layers(), kvHeads = sequence.kvHeads(), dim = sequence.pool().headDim(), rows = positions.length;
-        if (queryHeads < 1 || queryHeads % kvHeads != 0) {
-            throw new IllegalArgumentException("queryHeads (" + queryHeads + ") must be a positive multiple of kvHeads (" + kvHeads + ")");
-        }
-        if (queries.length != layers) throw new IllegalArgumentException("queries for " + queries.length + " layers, the cache has " + layers);
-        for (int layer = 0; layer < layers; layer++) {
-            if (queries[layer].length != rows * queryHeads * dim) {
-                throw new IllegalArgumentException("layer " + layer + ": queries must be [rows=" + rows + "][queryHeads=" + queryHeads
-                        + "][headDim=" + dim + "], got " + queries[layer].length + " floats");
-            }
-            for (int p : positions) {
-                if (p < 0 || p >= sequence.length(layer)) {
-                    throw new IllegalArgumentException("calibration position " + p + " outside layer " + layer + "'s cache [0, " + sequence.length(layer) + ")");
-                }
-            }
-        }
-        double[][] curves = new double[layers * kvHeads][];  // [layer * kvHeads + head][k] mean relative error reading k blocks
-        int[] forced = new int[layers * kvHeads];
-        Parallel.forEach(layers * kvHeads, task -> {
-            int layer = task / kvHeads;
-            if (!calibrates(config, sequence, layer)) return;
-            forced[task] = errorCurve(config, sequence, layer, task % kvHeads, queries[layer], positions, queryHeads, curves, task);
-        });
+        return budgets(config, sequence, errorCurves(config, sequence, queries, positions, queryHeads), null);
+    }
+
+    /**
+     * Budget scales from measured curves. With {@code sensitivity} ({@code [layers]}, e.g. from a
+     * probe of the model's output: KL per squared relative error, {@link #sensitivities}) the budgets
+     * minimise the predicted output divergence {@code sum_l sensitivity_l * error_l(k_l)^2}; without,
+     * the summed error.
+     */
+    public static double[] budgets(AetherConfig config, SequenceKvCache sequence, Curves curves, double[] sensitivity) {
+        int layers = sequence.layers();
         double[] scales = new double[layers];
         Arrays.fill(scales, 1.0);
-        BlockSelector selector = new BlockSelector(config);
-        int[] budget = new int[layers], uniform = new int[layers];
-        double[][] error = new double[layers][];
+        if (sensitivity != null && sensitivity.length != layers) {
+            throw new IllegalArgumentException("sensitivity for " + sensitivity.length + " layers, the cache has " + layers);
+        }
+        double[][] cost = new double[layers][];  // [layer][k] what reading k blocks costs, to be minimised
+        int[] budget = new int[layers];
         int total = 0, given = 0;
         for (int layer = 0; layer < layers; layer++) {
-            if (curves[layer * kvHeads] == null) continue;
-            int count = sequence.blockCount(layer);
-            error[layer] = new double[count + 1];
-            int mostForced = 0;
-            for (int h = 0; h < kvHeads; h++) {
-                for (int k = 0; k <= count; k++) error[layer][k] += curves[layer * kvHeads + h][k] / kvHeads;
-                mostForced = Math.max(mostForced, forced[layer * kvHeads + h]);
-            }
-            uniform[layer] = selector.budget(count, 1.0);
-            budget[layer] = Math.max(1, mostForced);
-            total += uniform[layer];
+            double[] e = curves.error()[layer];
+            if (e == null) continue;
+            cost[layer] = new double[e.length];
+            for (int k = 0; k < e.length; k++) cost[layer][k] = sensitivity == null ? e[k] : sensitivity[layer] * e[k] * e[k];
+            budget[layer] = Math.max(1, curves.forced()[layer]);
+            total += curves.uniform()[layer];
             given += budget[layer];
         }
         if (total == 0 || given > total) return scales;  // nothing to move: every block is forced
@@ -94,11 +89,11 @@ public final class LayerBudgetCalibration {
             int best = -1;
             double bestRate = Double.NEGATIVE_INFINITY;
             for (int layer = 0; layer < layers; layer++) {
-                if (error[layer] == null || budget[layer] >= error[layer].length - 1) continue;
-                double[] e = error[layer];
+                if (cost[layer] == null || budget[layer] >= cost[layer].length - 1) continue;
+                double[] c = cost[layer];
                 int b = budget[layer];
-                for (int j = 1; j <= LOOKAHEAD && b + j < e.length; j++) {
-                    double rate = (e[b] - e[b + j]) / j;
+                for (int j = 1; j <= LOOKAHEAD && b + j < c.length; j++) {
+                    double rate = (c[b] - c[b + j]) / j;
                     if (rate > bestRate) {
                         bestRate = rate;
                         best = layer;
@@ -109,9 +104,67 @@ public final class LayerBudgetCalibration {
             budget[best]++;
         }
         for (int layer = 0; layer < layers; layer++) {
-            if (error[layer] != null) scales[layer] = budget[layer] / ((1 - config.targetSparsity()) * sequence.blockCount(layer));
+            if (cost[layer] != null) scales[layer] = budget[layer] / ((1 - config.targetSparsity()) * sequence.blockCount(layer));
         }
         return scales;
+    }
+
+    /**
+     * Sensitivities for {@link #budgets}: a layer's measured output divergence at its uniform budget
+     * ({@code divergence[layer]}, e.g. the KL of the model's next-token distribution when only that
+     * layer is sparse) per squared relative error there; 0 where either is not measured.
+     */
+    public static double[] sensitivities(Curves curves, double[] divergence) {
+        double[] s = new double[divergence.length];
+        for (int layer = 0; layer < s.length; layer++) {
+            double e = curves.errorAtUniform(layer);
+            s[layer] = Double.isFinite(e) && e > 1e-9 && Double.isFinite(divergence[layer]) ? Math.max(0, divergence[layer]) / (e * e) : 0;
+        }
+        return s;
+    }
+
+    /** The error curves of every layer for the given prompt rows (the measuring half of {@link #calibrate}). */
+    public static Curves errorCurves(AetherConfig config, SequenceKvCache sequence, float[][] queries, int[] positions, int queryHeads) {
+        if (config.selection() != SelectionMode.TARGET_SPARSITY) {
+            throw new IllegalArgumentException("layer budgets are calibrated for TARGET_SPARSITY selection, not " + config.selection());
+        }
+        int layers = sequence.layers(), kvHeads = sequence.kvHeads(), dim = sequence.pool().headDim(), rows = positions.length;
+        if (queryHeads < 1 || queryHeads % kvHeads != 0) {
+            throw new IllegalArgumentException("queryHeads (" + queryHeads + ") must be a positive multiple of kvHeads (" + kvHeads + ")");
+        }
+        if (queries.length != layers) throw new IllegalArgumentException("queries for " + queries.length + " layers, the cache has " + layers);
+        for (int layer = 0; layer < layers; layer++) {
+            if (queries[layer] == null || queries[layer].length != rows * queryHeads * dim) {
+                throw new IllegalArgumentException("layer " + layer + ": queries must be [rows=" + rows + "][queryHeads=" + queryHeads
+                        + "][headDim=" + dim + "], got " + (queries[layer] == null ? "null" : queries[layer].length + " floats"));
+            }
+            for (int p : positions) {
+                if (p < 0 || p >= sequence.length(layer)) {
+                    throw new IllegalArgumentException("calibration position " + p + " outside layer " + layer + "'s cache [0, " + sequence.length(layer) + ")");
+                }
+            }
+        }
+        double[][] curves = new double[layers * kvHeads][];  // [layer * kvHeads + head][k] mean relative error reading k blocks
+        int[] forcedPerHead = new int[layers * kvHeads];
+        Parallel.forEach(layers * kvHeads, task -> {
+            int layer = task / kvHeads;
+            if (!calibrates(config, sequence, layer)) return;
+            forcedPerHead[task] = errorCurve(config, sequence, layer, task % kvHeads, queries[layer], positions, queryHeads, curves, task);
+        });
+        BlockSelector selector = new BlockSelector(config);
+        double[][] error = new double[layers][];
+        int[] forced = new int[layers], uniform = new int[layers];
+        for (int layer = 0; layer < layers; layer++) {
+            if (curves[layer * kvHeads] == null) continue;
+            int count = sequence.blockCount(layer);
+            error[layer] = new double[count + 1];
+            for (int h = 0; h < kvHeads; h++) {
+                for (int k = 0; k <= count; k++) error[layer][k] += curves[layer * kvHeads + h][k] / kvHeads;
+                forced[layer] = Math.max(forced[layer], forcedPerHead[layer * kvHeads + h]);
+            }
+            uniform[layer] = selector.budget(count, 1.0);
+        }
+        return new Curves(error, forced, uniform);
     }
 
     private static boolean calibrates(AetherConfig config, SequenceKvCache sequence, int layer) {

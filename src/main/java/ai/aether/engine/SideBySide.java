@@ -1,7 +1,9 @@
 package ai.aether.engine;
 
 import ai.aether.attention.AetherConfig;
+import ai.aether.kernels.ops.VectorMath;
 import ai.aether.model.AetherKvCache;
+import ai.aether.model.LayerSensitivityProbe;
 import ai.aether.model.Model;
 import ai.aether.tokenizer.Tokenizer;
 
@@ -121,9 +123,12 @@ public final class SideBySide {
         return new Outcome(length, prefilled.prefillNanos(), List.copyOf(runs));
     }
 
-    /** The block size and KV dtype every setting must share: the first non-dense setting's (defaults if all are dense). */
+    /** The config the prompt is prefilled under (block size and KV dtype every setting must share): the first CALIBRATED setting's, else the first non-dense one's (defaults if all are dense). */
     public static AetherConfig baseConfig(List<Setting> settings) {
-        return settings.stream().map(Setting::config).filter(Objects::nonNull).findFirst().orElse(AetherConfig.defaults());
+        List<AetherConfig> configs = settings.stream().map(Setting::config).filter(Objects::nonNull).toList();
+        // a CALIBRATED setting prefills, so that the prefill's layer-sensitivity probe runs (every setting shares its result)
+        return configs.stream().filter(LayerSensitivityProbe::wanted).findFirst()
+                .orElse(configs.isEmpty() ? AetherConfig.defaults() : configs.get(0));
     }
 
     /**
@@ -234,22 +239,7 @@ public final class SideBySide {
 
     /** KL(p || q) in nats for the softmax distributions of two logit vectors, in float64. */
     public static double klDivergence(float[] pLogits, float[] qLogits) {
-        double pMax = Double.NEGATIVE_INFINITY, qMax = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < pLogits.length; i++) {
-            pMax = Math.max(pMax, pLogits[i]);
-            qMax = Math.max(qMax, qLogits[i]);
-        }
-        double pSum = 0, qSum = 0;
-        for (int i = 0; i < pLogits.length; i++) {
-            pSum += Math.exp(pLogits[i] - pMax);
-            qSum += Math.exp(qLogits[i] - qMax);
-        }
-        double pLog = pMax + Math.log(pSum), qLog = qMax + Math.log(qSum), kl = 0;
-        for (int i = 0; i < pLogits.length; i++) {
-            double lp = pLogits[i] - pLog;
-            kl += Math.exp(lp) * (lp - (qLogits[i] - qLog));
-        }
-        return Math.max(0, kl);
+        return VectorMath.klDivergence(pLogits, qLogits);
     }
 
     private static Run decode(Model model, Tokenizer tokenizer, AetherKvCache cache, int position, int first, int maxTokens, Setting setting) {

@@ -23,10 +23,11 @@ import java.util.Map;
  * (blocks kept, sparsity, bytes, certified bound); {@link #total()} sums decode steps since
  * {@link #resetStats()}. Not thread-safe, like the model that drives it.
  *
- * <p>Calibrated layer budgets ({@link LayerBudgets#CALIBRATED}): prefill keeps the queries of the
- * last {@link LayerBudgetCalibration#ROWS} positions of every layer; the first decode step under a
- * config calibrates from them, and the budgets stay valid (per config) until the cached prompt
- * changes: a new prefill, or a truncate into the prompt.
+ * <p>Calibrated layer budgets ({@link LayerBudgets#CALIBRATED}): the cache keeps the queries of the
+ * newest {@link LayerBudgetCalibration#ROWS} positions of every layer; the first decode step under a
+ * config calibrates from them (weighted by {@link #setLayerSensitivity} when a probe measured it),
+ * and the budgets stay valid (per config) until the cached prompt changes: a new prefill, or a
+ * truncate into the prompt.
  */
 public final class AetherKvCache implements KvCache {
 
@@ -46,6 +47,7 @@ public final class AetherKvCache implements KvCache {
     private final int[][] calibrationPositions;        // [layers][ROWS] position held by each slot, -1 if none
     private final Map<AetherConfig, double[]> calibrations = new HashMap<>();  // budget scales per config for the cached prompt
     private int calibratedLength;                      // the prompt length the calibration rows end at
+    private double[] layerSensitivity;                 // [layers] from LayerSensitivityProbe, or null
     private long calibrationNanos;
 
     public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
@@ -222,15 +224,17 @@ public final class AetherKvCache implements KvCache {
                     + ") but the cache holds " + sequence.length(layer) + " tokens; write them first");
         }
         if (tokens > 1) {
-            keepPrefillQueries(layer, position, tokens, queries);
             keepCalibrationQueries(layer, position, tokens, queries);
+            keepPrefillQueries(layer, position, tokens, queries);
+            promptChanged(position + tokens);
             attention.prefill(layer, sequence, position, tokens, queries, out);
             return;
         }
         if (layer == 0) {
             decodeSteps++;
-            sequence.setBudgetScales(budgetScales());
+            sequence.setBudgetScales(budgetScales());  // before this step's rows enter the ring: every layer holds the same rows
         }
+        keepCalibrationQueries(layer, position, tokens, queries);
         System.arraycopy(queries, 0, lastQueries[layer], 0, lastQueries[layer].length);
         AttentionStats step = stepStats[layer];
         step.reset();
@@ -239,7 +243,7 @@ public final class AetherKvCache implements KvCache {
         total.addAll(step);
     }
 
-    /** The last ROWS rows of a prefill chunk go to the calibration ring; the cached prompt changed, so calibrations are void. */
+    /** The newest ROWS query rows of every layer stay in the calibration ring. */
     private void keepCalibrationQueries(int layer, int position, int tokens, float[] queries) {
         int row = queryHeads * headDim, rows = LayerBudgetCalibration.ROWS;
         for (int t = Math.max(0, tokens - rows); t < tokens; t++) {
@@ -247,9 +251,49 @@ public final class AetherKvCache implements KvCache {
             System.arraycopy(queries, t * row, calibrationQueries[layer], slot * row, row);
             calibrationPositions[layer][slot] = position + t;
         }
-        calibrations.clear();
-        calibratedLength = position + tokens;
     }
+
+    /** A prefill wrote new prompt tokens (or a truncate removed some): calibrations and sensitivities are void. */
+    private void promptChanged(int length) {
+        calibrations.clear();
+        layerSensitivity = null;
+        calibratedLength = length;
+    }
+
+    /**
+     * The calibration's error curves under {@code config} from the newest query rows, or null when
+     * there are none (or the layers disagree on them: a forward pass stopped part-way).
+     */
+    public LayerBudgetCalibration.Curves calibrationCurves(AetherConfig config) {
+        int[] positions = Arrays.stream(calibrationPositions[0]).filter(p -> p >= 0).sorted().toArray();
+        if (positions.length == 0 || !consistentRows(positions)) return null;
+        float[][] rows = new float[layers][];
+        int row = queryHeads * headDim;
+        for (int layer = 0; layer < layers; layer++) {
+            rows[layer] = new float[positions.length * row];
+            for (int i = 0; i < positions.length; i++) {
+                int slot = positions[i] % LayerBudgetCalibration.ROWS;
+                System.arraycopy(calibrationQueries[layer], slot * row, rows[layer], i * row, row);
+            }
+        }
+        return LayerBudgetCalibration.errorCurves(config, sequence, rows, positions, queryHeads);
+    }
+
+    /**
+     * Per-layer sensitivities of the model's output to attention error for the cached prompt
+     * ({@link LayerSensitivityProbe}); CALIBRATED budgets weigh each layer's error by them. Void once
+     * the prompt changes.
+     */
+    public void setLayerSensitivity(double[] sensitivity) {
+        if (sensitivity != null && sensitivity.length != layers) {
+            throw new IllegalArgumentException("layer sensitivity: " + sensitivity.length + " values for " + layers + " layers");
+        }
+        layerSensitivity = sensitivity == null ? null : sensitivity.clone();
+        calibrations.clear();
+    }
+
+    /** The sensitivities in use, or null. */
+    public double[] layerSensitivity() { return layerSensitivity == null ? null : layerSensitivity.clone(); }
 
     /**
      * This decode step's per-layer budget scales: null (uniform) unless the config asks for CALIBRATED
@@ -259,22 +303,10 @@ public final class AetherKvCache implements KvCache {
         if (config.layerBudgets() != LayerBudgets.CALIBRATED || config.selection() != SelectionMode.TARGET_SPARSITY) return null;
         double[] cached = calibrations.get(config);
         if (cached != null || calibrations.containsKey(config)) return cached;
-        int[] positions = Arrays.stream(calibrationPositions[0]).filter(p -> p >= 0).sorted().toArray();
-        double[] scales = null;
-        if (positions.length > 0 && consistentRows(positions)) {
-            float[][] rows = new float[layers][];
-            int row = queryHeads * headDim;
-            for (int layer = 0; layer < layers; layer++) {
-                rows[layer] = new float[positions.length * row];
-                for (int i = 0; i < positions.length; i++) {
-                    int slot = positions[i] % LayerBudgetCalibration.ROWS;
-                    System.arraycopy(calibrationQueries[layer], slot * row, rows[layer], i * row, row);
-                }
-            }
-            long t0 = System.nanoTime();
-            scales = LayerBudgetCalibration.calibrate(config, sequence, rows, positions, queryHeads);
-            calibrationNanos += System.nanoTime() - t0;
-        }
+        long t0 = System.nanoTime();
+        LayerBudgetCalibration.Curves curves = calibrationCurves(config);
+        double[] scales = curves == null ? null : LayerBudgetCalibration.budgets(config, sequence, curves, layerSensitivity);
+        calibrationNanos += System.nanoTime() - t0;
         calibrations.put(config, scales);
         return scales;
     }
@@ -309,11 +341,8 @@ public final class AetherKvCache implements KvCache {
         for (int layer = 0; layer < layers; layer++) {
             if (sequence.length(layer) > length) sequence.truncate(layer, length);
         }
-        if (length < calibratedLength) {  // into the prompt: the calibration saw keys that are gone
-            calibrations.clear();
-            calibratedLength = length;
-            for (int[] slots : calibrationPositions) for (int i = 0; i < slots.length; i++) if (slots[i] >= length) slots[i] = -1;
-        }
+        for (int[] slots : calibrationPositions) for (int i = 0; i < slots.length; i++) if (slots[i] >= length) slots[i] = -1;
+        if (length < calibratedLength) promptChanged(length);  // into the prompt: the calibration saw keys that are gone
     }
 
     /** Returns the blocks to the pool. */

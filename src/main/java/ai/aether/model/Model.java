@@ -84,7 +84,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * Runs a prompt (or any run of new tokens) at positions [position, position + tokens.length),
-     * in chunks of {@link #PREFILL_CHUNK}, and returns the logits after its last token.
+     * in chunks of {@link #PREFILL_CHUNK}, and returns the logits after its last token. An AETHER
+     * cache with CALIBRATED layer budgets then gets its {@link LayerSensitivityProbe}.
      *
      * @return [vocab] logits of the last token
      */
@@ -102,6 +103,11 @@ public final class Model implements AutoCloseable {
             int count = Math.min(PREFILL_CHUNK, tokens.length - start);
             boolean last = start + count == tokens.length;
             logits = transformer.forward(tokens, start, count, position + start, cache, last, observer);
+        }
+        if (cache instanceof AetherKvCache aether && LayerSensitivityProbe.wanted(aether.config())
+                && position + tokens.length >= aether.config().minSeqLength()) {
+            logits = logits.clone();  // the probe's decodes reuse the forward pass's logits buffer
+            LayerSensitivityProbe.run(this, aether, tokens, aether.config());  // CALIBRATED budgets weigh layers by it
         }
         return logits;
     }

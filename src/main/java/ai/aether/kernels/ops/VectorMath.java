@@ -65,4 +65,24 @@ public final class VectorMath {
         for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
         return best;
     }
+
+    /** KL(p || q) in nats for the softmax distributions of two logit vectors, in float64. */
+    public static double klDivergence(float[] pLogits, float[] qLogits) {
+        double pMax = Double.NEGATIVE_INFINITY, qMax = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < pLogits.length; i++) {
+            pMax = Math.max(pMax, pLogits[i]);
+            qMax = Math.max(qMax, qLogits[i]);
+        }
+        double pSum = 0, qSum = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            pSum += Math.exp(pLogits[i] - pMax);
+            qSum += Math.exp(qLogits[i] - qMax);
+        }
+        double pLog = pMax + Math.log(pSum), qLog = qMax + Math.log(qSum), kl = 0;
+        for (int i = 0; i < pLogits.length; i++) {
+            double lp = pLogits[i] - pLog;
+            kl += Math.exp(lp) * (lp - (qLogits[i] - qLog));
+        }
+        return Math.max(0, kl);
+    }
 }
