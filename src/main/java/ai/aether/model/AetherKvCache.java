@@ -23,8 +23,8 @@ import java.util.Map;
  * (blocks kept, sparsity, bytes, certified bound); {@link #total()} sums decode steps since
  * {@link #resetStats()}. Not thread-safe, like the model that drives it.
  *
- * <p>Calibrated layer budgets ({@link LayerBudgets#CALIBRATED}): the cache keeps the queries of the
- * newest {@link LayerBudgetCalibration#ROWS} positions of every layer; the first decode step under a
+ * <p>Calibrated layer budgets ({@link LayerBudgets#CALIBRATED}): prefill keeps the queries of the
+ * last {@link LayerBudgetCalibration#ROWS} prompt positions of every layer; the first decode step under a
  * config calibrates from them (weighted by {@link #setLayerSensitivity} when a probe measured it),
  * and the budgets stay valid (per config) until the cached prompt changes: a new prefill, or a
  * truncate into the prompt.
@@ -232,9 +232,8 @@ public final class AetherKvCache implements KvCache {
         }
         if (layer == 0) {
             decodeSteps++;
-            sequence.setBudgetScales(budgetScales());  // before this step's rows enter the ring: every layer holds the same rows
+            sequence.setBudgetScales(budgetScales());
         }
-        keepCalibrationQueries(layer, position, tokens, queries);
         System.arraycopy(queries, 0, lastQueries[layer], 0, lastQueries[layer].length);
         AttentionStats step = stepStats[layer];
         step.reset();
@@ -243,7 +242,29 @@ public final class AetherKvCache implements KvCache {
         total.addAll(step);
     }
 
-    /** The newest ROWS query rows of every layer stay in the calibration ring. */
+    /** The calibration rows and the prompt length they belong to (a copy), for {@link LayerSensitivityProbe} to put back. */
+    record CalibrationRows(float[][] queries, int[][] positions, int length) {}
+
+    CalibrationRows calibrationRows() {
+        float[][] q = new float[layers][];
+        int[][] p = new int[layers][];
+        for (int layer = 0; layer < layers; layer++) {
+            q[layer] = calibrationQueries[layer].clone();
+            p[layer] = calibrationPositions[layer].clone();
+        }
+        return new CalibrationRows(q, p, calibratedLength);
+    }
+
+    /** Puts back rows taken before a re-decode of the prompt's tail left the same prompt in the cache. */
+    void restoreCalibrationRows(CalibrationRows rows) {
+        for (int layer = 0; layer < layers; layer++) {
+            System.arraycopy(rows.queries()[layer], 0, calibrationQueries[layer], 0, calibrationQueries[layer].length);
+            System.arraycopy(rows.positions()[layer], 0, calibrationPositions[layer], 0, calibrationPositions[layer].length);
+        }
+        calibratedLength = rows.length();
+    }
+
+    /** The last ROWS query rows of a prefill (of every layer) stay in the calibration ring. */
     private void keepCalibrationQueries(int layer, int position, int tokens, float[] queries) {
         int row = queryHeads * headDim, rows = LayerBudgetCalibration.ROWS;
         for (int t = Math.max(0, tokens - rows); t < tokens; t++) {

@@ -54,6 +54,7 @@ public final class LayerSensitivityProbe {
         float[][][] sparse = new float[layers][][];  // [layer][token][vocab]
         float[][] dense = new float[count][];
         AetherConfig original = cache.config();
+        AetherKvCache.CalibrationRows rows = cache.calibrationRows();  // truncating into the prompt drops them
         try {
             for (int layer = 0; layer < layers; layer++) {
                 if (curves.error()[layer] == null) continue;
@@ -62,6 +63,7 @@ public final class LayerSensitivityProbe {
             }
             cache.setConfig(null);
             dense = decode(model, cache, tokens, start);  // last, so that the cache ends as a dense prefill would leave it
+            cache.restoreCalibrationRows(rows);
         } finally {
             cache.setConfig(original);
         }

@@ -68,6 +68,26 @@ class CalibratedBudgetsTest {
         }
     }
 
+    @Test
+    void decodingUnderAnotherSettingFirstLeavesTheCalibrationToThePrompt() throws Exception {
+        Path path = SharedModels.require(SharedModels.STORIES_F32);
+        try (LLM llm = LLM.load(path, (AetherConfig) null)) {
+            Model model = llm.model();
+            int[] prompt = llm.encodePrompt(PROMPT);
+            AetherConfig calibrated = config(LayerBudgets.CALIBRATED);
+            AetherKvCache cache = new AetherKvCache(model.config(), prompt.length + 16, calibrated);
+            int token = VectorArgmax.of(model.prefill(prompt, 0, cache));
+            cache.setConfig(null);  // dense first, as an evaluation does: 12 decode steps past the prompt
+            for (int i = 0; i < 12; i++) token = VectorArgmax.of(model.decode(token, prompt.length + i, cache));
+            cache.truncate(prompt.length);
+            cache.setConfig(calibrated);
+            model.decode(token, prompt.length, cache);
+            boolean moved = false;
+            for (int layer = 0; layer < model.config().layers(); layer++) moved |= cache.budgetScale(layer) != 1.0;
+            assertTrue(moved, "the calibration still has the prompt's rows after decoding under another setting");
+        }
+    }
+
     /** Greedy token without depending on the sampler. */
     static final class VectorArgmax {
         static int of(float[] logits) {
