@@ -19,7 +19,7 @@ import ai.aether.kernels.ops.VectorMath;
  * distributions. Divided by the layer's squared relative error at that budget it gives a
  * sensitivity (KL per squared error) that the calibration weighs each layer's error curve by.
  * Cost: (layers + 1) x {@link #TOKENS} decode steps per prompt, about 9% of an 8K prefill on
- * SmolLM2.
+ * SmolLM2; prompts under {@link #MIN_BLOCKS} blocks are not probed.
  */
 public final class LayerSensitivityProbe {
 
@@ -27,6 +27,18 @@ public final class LayerSensitivityProbe {
     public static final int TOKENS = 4;
 
     private LayerSensitivityProbe() {}
+
+    /**
+     * Prompts shorter than this many blocks are not probed (their calibration weighs the layers
+     * evenly): there the probe would cost a third of the prefill, and a budget of a few blocks
+     * leaves little to move.
+     */
+    public static final int MIN_BLOCKS = 32;
+
+    /** Whether a prompt of {@code length} tokens is long enough for the probe to pay. */
+    public static boolean worthIt(AetherConfig config, int length) {
+        return length >= config.minSeqLength() && length >= (long) MIN_BLOCKS * config.blockSize();
+    }
 
     /** Whether {@code config} asks for a probe: CALIBRATED TARGET_SPARSITY. */
     public static boolean wanted(AetherConfig config) {

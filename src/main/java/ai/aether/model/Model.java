@@ -105,7 +105,7 @@ public final class Model implements AutoCloseable {
             logits = transformer.forward(tokens, start, count, position + start, cache, last, observer);
         }
         if (cache instanceof AetherKvCache aether && LayerSensitivityProbe.wanted(aether.config())
-                && position + tokens.length >= aether.config().minSeqLength()) {
+                && LayerSensitivityProbe.worthIt(aether.config(), position + tokens.length)) {
             logits = logits.clone();  // the probe's decodes reuse the forward pass's logits buffer
             LayerSensitivityProbe.run(this, aether, tokens, aether.config());  // CALIBRATED budgets weigh layers by it
         }

@@ -110,6 +110,26 @@ class LayerBudgetCalibrationTest {
     }
 
     @Test
+    void shrinkingKeepsTheOrderAndTheGeometricMeanAndTakesTheSquareRootOfRatios() {
+        double[] s = LayerBudgetCalibration.shrunk(new double[] {1, 100, 10});
+        assertEquals(Math.sqrt(10), s[0], 1e-9);
+        assertEquals(Math.sqrt(1000), s[1], 1e-9);
+        assertEquals(10, s[2], 1e-9);
+    }
+
+    @Test
+    void sensitivitiesWeighTheLayers() {
+        AetherConfig config = config();
+        Layers l = build(config, 3);
+        LayerBudgetCalibration.Curves curves = LayerBudgetCalibration.errorCurves(config, l.sequence(), l.queries(), l.positions(), HEADS);
+        int blocks = TOKENS / BLOCK;
+        double[] even = LayerBudgetCalibration.budgets(config, l.sequence(), curves, new double[] {1, 1, 1});
+        double[] favourDiffuse = LayerBudgetCalibration.budgets(config, l.sequence(), curves, new double[] {1, 1e-4, 1e4});
+        long needleEven = Math.round(even[1] * 0.25 * blocks), needleLess = Math.round(favourDiffuse[1] * 0.25 * blocks);
+        assertTrue(needleLess < needleEven, "a layer whose errors matter 10^4x less gets fewer blocks: " + needleLess + " vs " + needleEven);
+    }
+
+    @Test
     void rejectsInputThatDoesNotMatchTheCache() {
         AetherConfig config = config();
         Layers l = build(config, 7);

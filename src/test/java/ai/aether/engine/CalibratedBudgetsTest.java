@@ -21,10 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Needs ../shared/models/stories260K (skips without it).
  */
 class CalibratedBudgetsTest {
-    static final String PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ".repeat(8);
+    static final String PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ".repeat(12);
 
     static AetherConfig config(LayerBudgets budgets) {
-        return AetherConfig.builder().blockSize(16).minSeqLength(0).selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0.6)
+        return AetherConfig.builder().blockSize(8).minSeqLength(0).selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0.6)
                 .localWindow(1).layerBudgets(budgets).build();
     }
 
