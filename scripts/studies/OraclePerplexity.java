@@ -74,7 +74,7 @@ public class OraclePerplexity {
         String model = a[0];
         int window = 8192, scored = 256, windows = 4;
         String text = Files.readString(Path.of(a[1]));
-        AetherConfig cfg = AetherConfig.defaults();
+        AetherConfig cfg = AetherConfig.defaults().toBuilder().layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build();
         try (LLM llm = LLM.load(Path.of(model), cfg)) {
             int[] all = llm.tokenizer().encode(text, false, false);
             Model m = llm.model();

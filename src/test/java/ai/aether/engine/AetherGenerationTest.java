@@ -71,7 +71,7 @@ class AetherGenerationTest {
         Path text = Path.of("..", "shared", "data", "tinyshakespeare.txt");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(text), "skipped: " + text + " is absent");
         String prompt = Files.readString(text).substring(0, 6000);
-        AetherConfig config = AetherConfig.builder().targetSparsity(0.8).denseLayers(0).minSeqLength(128).build();
+        AetherConfig config = AetherConfig.builder().targetSparsity(0.8).denseLayers(0).minSeqLength(128).layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build();
         try (LLM llm = LLM.load(model, LLM.Options.DEFAULT.withContextLength(2048).withAether(config))) {
             Generation generation = llm.start(prompt, GenerationParams.greedy(4));
             generation.next();

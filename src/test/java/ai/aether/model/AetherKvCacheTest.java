@@ -161,7 +161,7 @@ class AetherKvCacheTest {
         cache.truncate(prompt);  // back to the end of the prompt: same calibration, not recomputed
         decodeOne(cache, keys, flat, values, prompt, random);
         assertEquals(spent, cache.calibrationNanos(), "the calibration is reused after a rewind to the prompt's end");
-        cache.setConfig(sparse().targetSparsity(0.75).build());
+        cache.setConfig(sparse().targetSparsity(0.75).layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build());
         decodeOne(cache, keys, flat, values, prompt, random);
         assertEquals(1.0, cache.budgetScale(0), "UNIFORM budgets");
         cache.setConfig(calibrated);
