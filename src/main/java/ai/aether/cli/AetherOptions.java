@@ -59,7 +59,7 @@ public final class AetherOptions {
     GroupCombine groupCombine;
 
     @Option(names = "--layer-budgets", paramLabel = "MODE", description = "TARGET_SPARSITY budget per layer: ${COMPLETION-CANDIDATES} "
-            + "(default CALIBRATED: the same total, spread over the layers by a measurement on the prompt; UNIFORM: the same share in every layer).")
+            + "(default UNIFORM: the same share in every layer; CALIBRATED: the same total, spread over the layers by a measurement on the prompt).")
     LayerBudgets layerBudgets;
 
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
