@@ -30,6 +30,7 @@ import java.util.Arrays;
 public class OraclePerplexity {
     static final class OracleCache implements KvCache {
         final AetherKvCache inner; final double sparsity; final int H; final AttentionBackend backend = AttentionBackend.load();
+        int oracleLayer = -1;  // -1: every layer reads oracle blocks; else only this one (the others attend through inner)
         long kept, total;
         OracleCache(AetherKvCache inner, double sparsity, int heads) { this.inner = inner; this.sparsity = sparsity; this.H = heads; }
         public int layers() { return inner.layers(); }
@@ -39,7 +40,7 @@ public class OraclePerplexity {
         public void write(int layer, int position, int tokens, float[] keys, float[] values) { inner.write(layer, position, tokens, keys, values); }
         public void truncate(int length) { inner.truncate(length); }
         public void attend(int layer, int position, int tokens, float[] q, int heads, float[] out) {
-            if (tokens > 1 || sparsity <= 0) { inner.attend(layer, position, tokens, q, heads, out); return; }
+            if (tokens > 1 || sparsity <= 0 || (oracleLayer >= 0 && layer != oracleLayer)) { inner.attend(layer, position, tokens, q, heads, out); return; }
             SequenceKvCache seq = inner.sequence();
             int n = seq.length(layer), KV = inner.kvHeads(), D = inner.headDim(), G = H / KV, B = (n + 63) / 64;
             float[] k = inner.readLayer(layer, n)[0];

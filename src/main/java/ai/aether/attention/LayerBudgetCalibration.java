@@ -2,9 +2,7 @@ package ai.aether.attention;
 
 import ai.aether.kernels.Parallel;
 import ai.aether.kernels.attention.KvBlockPool;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import ai.aether.kernels.ops.VectorMath;
 
 import java.util.Arrays;
 
@@ -32,7 +30,6 @@ public final class LayerBudgetCalibration {
     private static final int LOOKAHEAD = 4;
     /** How far measured sensitivities are pulled to their geometric mean, log space (see {@link #shrunk}). */
     private static final double SHRINK = 0.5;
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private LayerBudgetCalibration() {}
 
@@ -230,7 +227,7 @@ public final class LayerBudgetCalibration {
                 int q = rowBase + r * dim;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int t = 0; t <= position; t++) {
-                    logits[t] = dot(queries, q, keys, t * dim, dim) * scale;
+                    logits[t] = (double) VectorMath.dot(queries, q, keys, t * dim, dim) * scale;
                     max = Math.max(max, logits[t]);
                 }
                 Arrays.fill(mass, 0);
@@ -271,17 +268,6 @@ public final class LayerBudgetCalibration {
         if (samples > 0) for (int k = 0; k <= count; k++) curve[k] /= samples;
         curves[slot] = curve;
         return forced;
-    }
-
-    private static double dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc = FloatVector.zero(SPECIES);
-        int i = 0, bound = SPECIES.loopBound(n);
-        for (; i < bound; i += SPECIES.length()) {
-            acc = FloatVector.fromArray(SPECIES, a, ao + i).fma(FloatVector.fromArray(SPECIES, b, bo + i), acc);
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return sum;
     }
 
     private static double sumOfSquares(double[] x) {

@@ -49,6 +49,7 @@ public final class AetherKvCache implements KvCache {
     private int calibratedLength;                      // the prompt length the calibration rows end at
     private double[] layerSensitivity;                 // [layers] from LayerSensitivityProbe, or null
     private long calibrationNanos;
+    private AetherConfig scalesAppliedFor;             // the config whose budget scales the sequence holds; null once void
 
     public AetherKvCache(ModelConfig model, int capacity, AetherConfig config) {
         this(model, capacity, config, AetherKvPool.forConfig(config, model.headDim(), 0));
@@ -232,7 +233,10 @@ public final class AetherKvCache implements KvCache {
         }
         if (layer == 0) {
             decodeSteps++;
-            sequence.setBudgetScales(budgetScales());
+            if (scalesAppliedFor != config) {  // once per config and prompt, not per step
+                sequence.setBudgetScales(budgetScales());
+                scalesAppliedFor = config;
+            }
         }
         System.arraycopy(queries, 0, lastQueries[layer], 0, lastQueries[layer].length);
         AttentionStats step = stepStats[layer];
@@ -277,6 +281,7 @@ public final class AetherKvCache implements KvCache {
     /** A prefill wrote new prompt tokens (or a truncate removed some): calibrations and sensitivities are void. */
     private void promptChanged(int length) {
         calibrations.clear();
+        scalesAppliedFor = null;
         layerSensitivity = null;
         calibratedLength = length;
     }
@@ -311,6 +316,7 @@ public final class AetherKvCache implements KvCache {
         }
         layerSensitivity = sensitivity == null ? null : sensitivity.clone();
         calibrations.clear();
+        scalesAppliedFor = null;
     }
 
     /** The sensitivities in use, or null. */
