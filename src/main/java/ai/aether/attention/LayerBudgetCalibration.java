@@ -59,9 +59,9 @@ public final class LayerBudgetCalibration {
     }
 
     /**
-     * Budget scales from measured curves. With {@code sensitivity} ({@code [layers]}, e.g. from a
-     * probe of the model's output: KL per squared relative error, {@link #sensitivities}; shrunk to
-     * their geometric mean half-way) the budgets minimise the predicted output divergence
+     * Budget scales from measured curves. With {@code sensitivity} ({@code [layers]}, KL per squared
+     * relative error: a model's profile, or a prompt's probe {@link #sensitivities} {@link #shrunk})
+     * the budgets minimise the predicted output divergence
      * {@code sum_l sensitivity_l * error_l(k_l)^2}; without, the summed error.
      */
     public static double[] budgets(AetherConfig config, SequenceKvCache sequence, Curves curves, double[] sensitivity) {
@@ -71,7 +71,7 @@ public final class LayerBudgetCalibration {
         if (sensitivity != null && sensitivity.length != layers) {
             throw new IllegalArgumentException("sensitivity for " + sensitivity.length + " layers, the cache has " + layers);
         }
-        double[] weight = sensitivity == null ? null : shrunk(sensitivity);
+        double[] weight = sensitivity;
         double[][] cost = new double[layers][];  // [layer][k] what reading k blocks costs, to be minimised
         int[] budget = new int[layers];
         int total = 0, given = 0;
@@ -114,7 +114,7 @@ public final class LayerBudgetCalibration {
      * vary 10-100x between prompts for the same layer; taken as they are, the budgets follow that
      * noise (perplexity at 80% sparsity +2.1% vs +1.5% shrunk, docs/quality.md).
      */
-    static double[] shrunk(double[] sensitivity) {
+    public static double[] shrunk(double[] sensitivity) {
         double logSum = 0;
         int positive = 0;
         for (double v : sensitivity) {

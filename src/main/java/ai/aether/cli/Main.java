@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 E2eCommand.class,
                 EvalCommand.class,
+                CalibrateCommand.class,
         })
 public final class Main implements Runnable {
 

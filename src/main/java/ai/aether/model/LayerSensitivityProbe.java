@@ -46,22 +46,36 @@ public final class LayerSensitivityProbe {
     }
 
     /**
-     * Probes the cached prompt under {@code config} and stores the sensitivities in the cache
-     * ({@link AetherKvCache#setLayerSensitivity}). The cache must end with {@code tail}'s tokens;
-     * afterwards it holds the same prompt with its last tokens decoded densely, its config is
-     * unchanged and its statistics restart from zero.
+     * Probes the cached prompt under {@code config} and stores the sensitivities, {@link
+     * LayerBudgetCalibration#shrunk shrunk} half-way to their geometric mean (a few tokens' worth
+     * are noisy), in the cache ({@link AetherKvCache#setLayerSensitivity}). The cache must end with
+     * {@code tail}'s tokens; afterwards it holds the same prompt with its last tokens decoded
+     * densely, its config is unchanged and its statistics restart from zero.
      *
      * @param tail the prompt's last tokens (at most {@link #TOKENS} are used)
      * @return whether sensitivities were measured (false when there are no calibration rows)
      */
     public static boolean run(Model model, AetherKvCache cache, int[] tail, AetherConfig config) {
+        double[] measured = measure(model, cache, tail, config, TOKENS);
+        if (measured == null) return false;
+        cache.setLayerSensitivity(LayerBudgetCalibration.shrunk(measured));
+        return true;
+    }
+
+    /**
+     * The raw sensitivities of the cached prompt (KL per squared relative error per layer; 0 where
+     * not measured), from re-decoding up to {@code maxTokens} of its last tokens; null when the
+     * cache has no calibration rows. Leaves the cache as {@link #run} does, statistics included.
+     */
+    public static double[] measure(Model model, AetherKvCache cache, int[] tail, AetherConfig config, int maxTokens) {
+        if (maxTokens < 1) throw new IllegalArgumentException("the probe re-decodes at least 1 token, got " + maxTokens);
         if (!wanted(config)) throw new IllegalArgumentException("the layer sensitivity probe is for CALIBRATED TARGET_SPARSITY configs, got " + config);
         if (tail == null || tail.length == 0) throw new IllegalArgumentException("the probe needs the prompt's last tokens");
-        int length = cache.length(0), count = Math.min(TOKENS, tail.length), start = length - count;
+        int length = cache.length(0), count = Math.min(maxTokens, tail.length), start = length - count;
         if (start < 0) throw new IllegalArgumentException("the cache holds " + length + " tokens, fewer than the " + count + " to re-decode");
         int[] tokens = java.util.Arrays.copyOfRange(tail, tail.length - count, tail.length);
         LayerBudgetCalibration.Curves curves = cache.calibrationCurves(config);
-        if (curves == null) return false;
+        if (curves == null) return null;
         int layers = cache.layers();
         float[][][] sparse = new float[layers][][];  // [layer][token][vocab]
         float[][] dense = new float[count][];
@@ -84,9 +98,8 @@ public final class LayerSensitivityProbe {
             if (sparse[layer] == null) continue;
             for (int i = 0; i < count; i++) divergence[layer] += VectorMath.klDivergence(dense[i], sparse[layer][i]) / count;
         }
-        cache.setLayerSensitivity(LayerBudgetCalibration.sensitivities(curves, divergence));
         cache.resetStats();  // the probe's steps are not the user's decode steps
-        return true;
+        return LayerBudgetCalibration.sensitivities(curves, divergence);
     }
 
     private static float[][] decode(Model model, AetherKvCache cache, int[] tokens, int start) {

@@ -30,6 +30,7 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Transformer transformer;
+    private volatile LayerSensitivityProfile layerProfile;  // null: CALIBRATED budgets probe each prompt
 
     private Model(GgufFile file, ModelConfig config, ModelWeights weights) {
         this.file = file;
@@ -39,11 +40,22 @@ public final class Model implements AutoCloseable {
         this.transformer = new Transformer(config, weights, rope);
     }
 
-    /** Opens, validates and binds a GGUF model file. */
+    /**
+     * Opens, validates and binds a GGUF model file, with its layer-sensitivity profile when one is
+     * found ({@link LayerSensitivityProfile#find}: the user's profiles directory, then the jar).
+     */
     public static Model load(Path path) throws IOException {
+        return load(path, LayerSensitivityProfile.userDirectory(System.getenv()));
+    }
+
+    /** As {@link #load(Path)}, looking for a user profile in {@code profilesDirectory}. */
+    public static Model load(Path path, Path profilesDirectory) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
-            return fromGguf(file);
+            Model model = fromGguf(file);
+            model.layerProfile = LayerSensitivityProfile.find(LayerSensitivityProfile.fingerprint(path), model.config.layers(),
+                    profilesDirectory).orElse(null);
+            return model;
         } catch (IOException | RuntimeException failure) {
             file.close();
             throw failure;
@@ -65,6 +77,17 @@ public final class Model implements AutoCloseable {
 
     public ModelWeights weights() { return weights; }
 
+    /** The layer-sensitivity profile CALIBRATED budgets use, if this model has one. */
+    public java.util.Optional<LayerSensitivityProfile> layerProfile() { return java.util.Optional.ofNullable(layerProfile); }
+
+    /** Uses {@code profile} from now on (null: none; CALIBRATED budgets then probe each prompt). */
+    public void setLayerProfile(LayerSensitivityProfile profile) {
+        if (profile != null && profile.layers() != config.layers()) {
+            throw new IllegalArgumentException("the profile covers " + profile.layers() + " layers, " + config.name() + " has " + config.layers());
+        }
+        layerProfile = profile;
+    }
+
     /** The underlying file (for the tokenizer and chat template in its metadata). */
     public GgufFile gguf() { return file; }
 
@@ -85,7 +108,8 @@ public final class Model implements AutoCloseable {
     /**
      * Runs a prompt (or any run of new tokens) at positions [position, position + tokens.length),
      * in chunks of {@link #PREFILL_CHUNK}, and returns the logits after its last token. An AETHER
-     * cache with CALIBRATED layer budgets then gets its {@link LayerSensitivityProbe}.
+     * cache then gets the model's {@link LayerSensitivityProfile}, or, without one and with
+     * CALIBRATED layer budgets, a {@link LayerSensitivityProbe} of the prompt.
      *
      * @return [vocab] logits of the last token
      */
@@ -104,10 +128,14 @@ public final class Model implements AutoCloseable {
             boolean last = start + count == tokens.length;
             logits = transformer.forward(tokens, start, count, position + start, cache, last, observer);
         }
-        if (cache instanceof AetherKvCache aether && LayerSensitivityProbe.wanted(aether.config())
-                && LayerSensitivityProbe.worthIt(aether.config(), position + tokens.length)) {
-            logits = logits.clone();  // the probe's decodes reuse the forward pass's logits buffer
-            LayerSensitivityProbe.run(this, aether, tokens, aether.config());  // CALIBRATED budgets weigh layers by it
+        if (cache instanceof AetherKvCache aether) {
+            LayerSensitivityProfile profile = layerProfile;
+            if (profile != null) {
+                aether.setLayerSensitivity(profile.sensitivity());  // CALIBRATED budgets weigh layers by it
+            } else if (LayerSensitivityProbe.wanted(aether.config()) && LayerSensitivityProbe.worthIt(aether.config(), position + tokens.length)) {
+                logits = logits.clone();  // the probe's decodes reuse the forward pass's logits buffer
+                LayerSensitivityProbe.run(this, aether, tokens, aether.config());
+            }
         }
         return logits;
     }

@@ -4,6 +4,7 @@ import ai.aether.attention.AetherConfig;
 import ai.aether.attention.LayerBudgets;
 import ai.aether.attention.SelectionMode;
 import ai.aether.model.AetherKvCache;
+import ai.aether.model.LayerSensitivityProfile;
 import ai.aether.model.Model;
 import ai.aether.model.SharedModels;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,46 @@ class CalibratedBudgetsTest {
             boolean moved = false;
             for (int layer = 0; layer < model.config().layers(); layer++) moved |= cache.budgetScale(layer) != 1.0;
             assertTrue(moved, "the calibration still has the prompt's rows after decoding under another setting");
+        }
+    }
+
+    @Test
+    void aModelProfileReplacesThePerPromptProbe(@org.junit.jupiter.api.io.TempDir Path profiles) throws Exception {
+        Path path = SharedModels.require(SharedModels.STORIES_F32);
+        AetherConfig calibrated = config(LayerBudgets.CALIBRATED);
+        String fingerprint = LayerSensitivityProfile.fingerprint(path);
+        try (Model model = Model.load(path, profiles); LLM llm = LLM.load(path, (AetherConfig) null)) {
+            assertTrue(model.layerProfile().isEmpty(), "no profile in an empty directory (and none shipped for stories260K)");
+            int[] text = llm.encodePrompt(PROMPT + PROMPT);
+            java.util.List<int[]> windows = java.util.List.of(java.util.Arrays.copyOfRange(text, 0, 300), java.util.Arrays.copyOfRange(text, 40, 340));
+            int[] done = {0};
+            LayerSensitivityProfile profile = LayerSensitivityProfile.measure(model, fingerprint, windows, calibrated, 3, "test", d -> done[0] = d);
+            assertEquals(2, done[0]);
+            // independently: each window probed on its own, then the geometric mean
+            double[] logSum = new double[model.config().layers()];
+            for (int[] window : windows) {
+                AetherKvCache cache = new AetherKvCache(model.config(), window.length, config(LayerBudgets.UNIFORM));
+                model.prefill(window, 0, cache);
+                double[] s = ai.aether.model.LayerSensitivityProbe.measure(model, cache, window, calibrated, 3);
+                for (int l = 0; l < s.length; l++) logSum[l] += Math.log(Math.max(s[l], 1e-12)) / windows.size();
+                cache.release();
+            }
+            for (int l = 0; l < logSum.length; l++) {
+                assertEquals(Math.exp(logSum[l]), profile.sensitivity()[l], 1e-2 * Math.exp(logSum[l]), "layer " + l);
+            }
+            java.nio.file.Files.writeString(LayerSensitivityProfile.userFile(profiles, fingerprint), profile.toJson());
+        }
+        try (Model model = Model.load(path, profiles); LLM llm = LLM.load(path, (AetherConfig) null)) {
+            LayerSensitivityProfile profile = model.layerProfile().orElseThrow(() -> new AssertionError("Model.load found the profile"));
+            int[] prompt = llm.encodePrompt(PROMPT);
+            AetherKvCache cache = new AetherKvCache(model.config(), prompt.length + 8, calibrated);
+            int first = VectorArgmax.of(model.prefill(prompt, 0, cache));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(profile.sensitivity(), cache.layerSensitivity(), 0.0,
+                    "the profile's sensitivities as they are (a probe's would be shrunk measurements of this prompt)");
+            model.decode(first, prompt.length, cache);
+            boolean moved = false;
+            for (int layer = 0; layer < model.config().layers(); layer++) moved |= cache.budgetScale(layer) != 1.0;
+            assertTrue(moved, "the profile moved blocks between layers");
         }
     }
 
