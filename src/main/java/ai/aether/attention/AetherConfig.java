@@ -38,7 +38,7 @@ import java.util.TreeSet;
  * @param groupCombine     how a shared selection's rows (a GQA group) combine into one ranking score for TOP_K and
  *                         TARGET_SPARSITY: MAX or SOFTMAX_SUM (default)
  * @param layerBudgets     TARGET_SPARSITY: the same budget in every layer (UNIFORM) or the same total spread over the
- *                         layers by a calibration on the prompt (CALIBRATED, {@link LayerBudgetCalibration}); default UNIFORM
+ *                         layers by the model's layer sensitivities and the prompt's error curves (CALIBRATED, {@link LayerBudgetCalibration}); default CALIBRATED
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
@@ -142,7 +142,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private double shrinkFactor = 0.5;
         private KvDtype kvDtype = KvDtype.FP16;
         private GroupCombine groupCombine = GroupCombine.SOFTMAX_SUM;
-        private LayerBudgets layerBudgets = LayerBudgets.UNIFORM;
+        private LayerBudgets layerBudgets = LayerBudgets.CALIBRATED;
 
         private Builder() {}
 

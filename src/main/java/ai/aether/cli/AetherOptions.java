@@ -59,7 +59,8 @@ public final class AetherOptions {
     GroupCombine groupCombine;
 
     @Option(names = "--layer-budgets", paramLabel = "MODE", description = "TARGET_SPARSITY budget per layer: ${COMPLETION-CANDIDATES} "
-            + "(default UNIFORM: the same share in every layer; CALIBRATED: the same total, spread over the layers by a measurement on the prompt).")
+            + "(default CALIBRATED: the same total as UNIFORM, spread over the layers by the model's layer-sensitivity profile "
+            + "(`aether calibrate`; SmolLM2 Q4_1's is bundled), else by a probe of the prompt; UNIFORM: the same share in every layer).")
     LayerBudgets layerBudgets;
 
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")

@@ -93,9 +93,9 @@ class EvalCommandTest {
         assertEquals(Set.of(0, 2), c.denseLayers());
         assertEquals(64, c.minSeqLength());
         assertEquals(32, c.blockSize(), "block size stays the shared one");
-        assertEquals(ai.aether.attention.LayerBudgets.UNIFORM, c.layerBudgets(), "the default");
-        assertEquals(ai.aether.attention.LayerBudgets.CALIBRATED, EvalSettings.parse("budgets=calibrated", base).config().layerBudgets());
-        assertEquals(ai.aether.attention.LayerBudgets.CALIBRATED, flags("--layer-budgets", "CALIBRATED").config().layerBudgets());
+        assertEquals(ai.aether.attention.LayerBudgets.CALIBRATED, c.layerBudgets(), "the default");
+        assertEquals(ai.aether.attention.LayerBudgets.UNIFORM, EvalSettings.parse("budgets=uniform", base).config().layerBudgets());
+        assertEquals(ai.aether.attention.LayerBudgets.UNIFORM, flags("--layer-budgets", "UNIFORM").config().layerBudgets());
 
         assertEquals(SelectionMode.TOP_K, EvalSettings.parse("top-k=8", base).config().selection());
         assertEquals(SelectionMode.CERTIFIED, EvalSettings.parse("epsilon=0.1", base).config().selection());
