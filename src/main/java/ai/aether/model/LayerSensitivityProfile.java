@@ -127,7 +127,9 @@ public record LayerSensitivityProfile(String fingerprint, String modelName, doub
         for (int[] window : windows) {
             if (!LayerSensitivityProbe.worthIt(calibrated, window.length)) {
                 throw new IllegalArgumentException("calibration window " + done + " has " + window.length + " tokens; at least "
-                        + (long) LayerSensitivityProbe.MIN_BLOCKS * calibrated.blockSize() + " needed");
+                        + Math.max(calibrated.minSeqLength(), (long) LayerSensitivityProbe.MIN_BLOCKS * calibrated.blockSize())
+                        + " needed (" + LayerSensitivityProbe.MIN_BLOCKS + " blocks of " + calibrated.blockSize()
+                        + "; a smaller block size fits shorter windows)");
             }
             // prefilled under uniform budgets, so that the prefill neither probes nor takes an older profile's word
             AetherKvCache cache = new AetherKvCache(model.config(), window.length, calibrated.toBuilder().layerBudgets(LayerBudgets.UNIFORM).build());
