@@ -4,10 +4,6 @@ import ai.aether.attention.AetherConfig;
 import ai.aether.engine.LLM;
 import ai.aether.kernels.Parallel;
 import ai.aether.model.LayerSensitivityProfile;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -90,15 +86,11 @@ public final class CalibrateCommand implements Callable<Integer> {
             AetherConfig config = AetherConfig.defaults().toBuilder().blockSize(blockSize).targetSparsity(sparsity).build();
             System.out.printf(Locale.ROOT, "calibrating %s (%s) on %s, last %d tokens of each probed at sparsity %.2f%n",
                     llm.model().config().name(), fingerprint, source, tokens, sparsity);
-            LayerSensitivityProfile profile;
-            ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("calibrate").setInitialMax(windows)
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-            try {
-                profile = LayerSensitivityProfile.measure(llm.model(), fingerprint, cut, config, tokens, source,
-                        done -> { if (bar != null) bar.stepTo(done); });
-            } finally {
-                if (bar != null) bar.close();
-            }
+            LayerSensitivityProfile profile = EvalCommand.withProgress(noProgress, p -> {
+                p.begin("calibrate", windows);
+                return LayerSensitivityProfile.measure(llm.model(), fingerprint, cut, config, tokens, source,
+                        done -> p.advance("window " + done + " of " + windows));
+            });
             System.out.print(table(profile));
             Path target = out != null ? out
                     : LayerSensitivityProfile.userFile(LayerSensitivityProfile.userDirectory(System.getenv()), fingerprint);

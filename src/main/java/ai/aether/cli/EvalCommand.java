@@ -92,26 +92,31 @@ public final class EvalCommand implements Runnable {
 
         /** Runs {@code task} with a progress bar on stderr (or none). */
         <T> T withProgress(ProgressTask<T> task) throws Exception {
-            if (noProgress) return task.run(EvalProgress.NONE);
-            ProgressBar[] bar = new ProgressBar[1];
-            try {
-                return task.run(new EvalProgress() {
-                    @Override
-                    public void begin(String name, long total) {
-                        if (bar[0] != null) bar[0].close();
-                        bar[0] = new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-                    }
+            return EvalCommand.withProgress(noProgress, task);
+        }
+    }
 
-                    @Override
-                    public void advance(String detail) {
-                        bar[0].setExtraMessage(" " + detail);
-                        bar[0].step();
-                    }
-                });
-            } finally {
-                if (bar[0] != null) bar[0].close();
-            }
+    /** Runs {@code task} with a console progress bar on stderr, or with none when {@code noProgress}. */
+    static <T> T withProgress(boolean noProgress, ProgressTask<T> task) throws Exception {
+        if (noProgress) return task.run(EvalProgress.NONE);
+        ProgressBar[] bar = new ProgressBar[1];
+        try {
+            return task.run(new EvalProgress() {
+                @Override
+                public void begin(String name, long total) {
+                    if (bar[0] != null) bar[0].close();
+                    bar[0] = new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                            .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+                }
+
+                @Override
+                public void advance(String detail) {
+                    bar[0].setExtraMessage(" " + detail);
+                    bar[0].step();
+                }
+            });
+        } finally {
+            if (bar[0] != null) bar[0].close();
         }
     }
 

@@ -30,7 +30,7 @@ import java.util.Optional;
  * text ({@code aether calibrate}) for {@link ai.aether.attention.LayerBudgets#CALIBRATED} budgets.
  *
  * <p>Why a profile rather than the per-prompt {@link LayerSensitivityProbe} alone: which layers
- * matter is mostly a property of the model (on SmolLM2: 16-20, 23, 27), while a probe of a
+ * matter is mostly a property of the model (on SmolLM2: 16, 17, 19, 20, then 13, 18, 27), while a probe of a
  * prompt's last few tokens is noisy (10-100x between prompts for the same layer) and, on a chat
  * prompt, reads the template's near-certain tail. Averaged over several windows of running text
  * the sensitivities need no shrinking, cost nothing per prompt, and did better on held-out text
@@ -131,7 +131,7 @@ public record LayerSensitivityProfile(String fingerprint, String modelName, doub
                         + " needed (" + LayerSensitivityProbe.MIN_BLOCKS + " blocks of " + calibrated.blockSize()
                         + "; a smaller block size fits shorter windows)");
             }
-            // prefilled under uniform budgets, so that the prefill neither probes nor takes an older profile's word
+            // prefilled under uniform budgets, so that the prefill does not probe (the probe below measures raw, whatever profile the cache got)
             AetherKvCache cache = new AetherKvCache(model.config(), window.length, calibrated.toBuilder().layerBudgets(LayerBudgets.UNIFORM).build());
             try {
                 model.prefill(window, 0, cache);
