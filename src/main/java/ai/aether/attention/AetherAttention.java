@@ -117,7 +117,7 @@ public final class AetherAttention {
             boolean[] keep = keepScratch[l];
             int[] ids = cache.blockIdsView(layer, kvHead);
             outcomes[l] = selectors.get().select(cache.pool(), ids, count, cache.length(layer), queries,
-                    (b * queryHeads + list * rows) * headDim, rows, denseLayer, cache.budgetScale(layer), keep, null);
+                    (b * queryHeads + list * rows) * headDim, rows, denseLayer, cache.budgetScale(layer), cache.reranks(config, layer), keep, null);
             plan.clearList(b, list);
             for (int i = 0; i < count; i++) if (keep[i]) plan.addBlock(b, list, ids[i], i);
         });

@@ -39,12 +39,18 @@ import java.util.TreeSet;
  *                         TARGET_SPARSITY: MAX or SOFTMAX_SUM (default)
  * @param layerBudgets     TARGET_SPARSITY: the same budget in every layer (UNIFORM) or the same total spread over the
  *                         layers by the model's layer sensitivities and the prompt's error curves (CALIBRATED, {@link LayerBudgetCalibration}); default CALIBRATED
+ * @param rerankFactor     TOP_K / TARGET_SPARSITY: 1 keeps the radar's best k blocks; f > 1 (in the rerank layers) reads the
+ *                         keys of the radar's best {@code ceil(f * k)} and keeps the k of largest exact attention mass; [1, 16], default 1
+ * @param rerankLayers     the layers that rerank; empty (default): chosen by {@code rerankShare}
+ * @param rerankShare      without {@code rerankLayers}: the share of layers that rerank, the most sensitive first by the
+ *                         model's layer sensitivities (none are chosen until those are known); 1 = every layer; [0, 1], default 0.2
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
                            boolean useConcentration, boolean causal, int minSeqLength, SelectionMode selection,
                            double epsilon, Set<Integer> denseLayers, GqaPolicy gqaPolicy, RadarScore radarScore,
-                           double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine, LayerBudgets layerBudgets) {
+                           double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine, LayerBudgets layerBudgets,
+                           double rerankFactor, Set<Integer> rerankLayers, double rerankShare) {
 
     public AetherConfig {
         requireRange("blockSize", blockSize, 1, 4096);
@@ -65,17 +71,24 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         requireRange("minSeqLength", minSeqLength, 0, 1 << 30);
         requireNonNull("selection", selection, "THRESHOLD, TOP_K, TARGET_SPARSITY, CERTIFIED");
         if (!(epsilon > 0 && epsilon < 1)) throw new IllegalArgumentException("epsilon must be in (0, 1), got " + epsilon);
-        if (denseLayers == null) throw new IllegalArgumentException("denseLayers must be a set of layer indices (empty for none), got null");
-        for (Integer layer : denseLayers) {
-            if (layer == null || layer < 0) throw new IllegalArgumentException("denseLayers entries must be layer indices >= 0, got " + layer);
-        }
-        denseLayers = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(denseLayers));
+        denseLayers = layerSet("denseLayers", denseLayers);
         requireNonNull("gqaPolicy", gqaPolicy, "SHARED_MAX, PER_QUERY_HEAD");
         requireNonNull("radarScore", radarScore, java.util.Arrays.toString(RadarScore.values()));
         if (!(shrinkFactor >= 0 && shrinkFactor <= 1)) throw new IllegalArgumentException("shrinkFactor must be in [0, 1], got " + shrinkFactor);
         requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16");
         requireNonNull("groupCombine", groupCombine, "MAX, SOFTMAX_SUM");
         requireNonNull("layerBudgets", layerBudgets, "UNIFORM, CALIBRATED");
+        if (!(rerankFactor >= 1 && rerankFactor <= 16)) throw new IllegalArgumentException("rerankFactor must be in [1, 16], got " + rerankFactor);
+        rerankLayers = layerSet("rerankLayers", rerankLayers);
+        if (!(rerankShare >= 0 && rerankShare <= 1)) throw new IllegalArgumentException("rerankShare must be in [0, 1], got " + rerankShare);
+    }
+
+    private static Set<Integer> layerSet(String field, Set<Integer> layers) {
+        if (layers == null) throw new IllegalArgumentException(field + " must be a set of layer indices (empty for none), got null");
+        for (Integer layer : layers) {
+            if (layer == null || layer < 0) throw new IllegalArgumentException(field + " entries must be layer indices >= 0, got " + layer);
+        }
+        return java.util.Collections.unmodifiableSortedSet(new TreeSet<>(layers));
     }
 
     private static void requireRange(String field, int value, int min, int max) {
@@ -105,13 +118,45 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         b.recencyBonus = recencyBonus; b.useVariance = useVariance; b.useConcentration = useConcentration; b.causal = causal;
         b.minSeqLength = minSeqLength; b.selection = selection; b.epsilon = epsilon; b.denseLayers = denseLayers;
         b.gqaPolicy = gqaPolicy; b.radarScore = radarScore; b.shrinkFactor = shrinkFactor; b.kvDtype = kvDtype;
-        b.groupCombine = groupCombine; b.layerBudgets = layerBudgets;
+        b.groupCombine = groupCombine; b.layerBudgets = layerBudgets; b.rerankFactor = rerankFactor; b.rerankLayers = rerankLayers;
+        b.rerankShare = rerankShare;
         return b;
     }
 
     /** Whether layer {@code layer} is attended densely whatever the selection. */
     public boolean isDenseLayer(int layer) {
         return denseLayers.contains(layer);
+    }
+
+    /**
+     * Whether TOP_K / TARGET_SPARSITY selection in {@code layer} reranks the radar's candidates by exact
+     * mass when no layer sensitivities are known: the {@code rerankLayers}, or every layer at {@code rerankShare} 1.
+     */
+    public boolean reranks(int layer) {
+        if (rerankFactor <= 1) return false;
+        return rerankLayers.isEmpty() ? rerankShare >= 1 : rerankLayers.contains(layer);
+    }
+
+    /**
+     * The layers that rerank given per-layer sensitivities ({@code [layers]}, larger = the output moves
+     * more with that layer's attention error): the {@code rerankLayers}, else the
+     * {@code ceil(rerankShare * layers)} most sensitive (ties: lower layer first). All false when
+     * {@code rerankFactor} is 1.
+     */
+    public boolean[] rerankLayersFor(double[] sensitivity) {
+        int layers = sensitivity.length;
+        boolean[] out = new boolean[layers];
+        if (rerankFactor <= 1) return out;
+        if (!rerankLayers.isEmpty()) {
+            for (int layer : rerankLayers) if (layer < layers) out[layer] = true;
+            return out;
+        }
+        int chosen = (int) Math.min(layers, Math.ceil(rerankShare * layers - 1e-9));
+        Integer[] order = new Integer[layers];
+        for (int i = 0; i < layers; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(sensitivity[b], sensitivity[a]));
+        for (int i = 0; i < chosen; i++) out[order[i]] = true;
+        return out;
     }
 
     /** The score that ranks blocks: CERTIFIED selection always uses a certified bound (QUANTIZED_BOUND for the quantised box, else CERTIFIED). */
@@ -143,6 +188,9 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private KvDtype kvDtype = KvDtype.FP16;
         private GroupCombine groupCombine = GroupCombine.SOFTMAX_SUM;
         private LayerBudgets layerBudgets = LayerBudgets.CALIBRATED;
+        private double rerankFactor = 1;
+        private Set<Integer> rerankLayers = Set.of();
+        private double rerankShare = 0.2;
 
         private Builder() {}
 
@@ -174,11 +222,14 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         public Builder kvDtype(KvDtype v) { kvDtype = v; return this; }
         public Builder groupCombine(GroupCombine v) { groupCombine = v; return this; }
         public Builder layerBudgets(LayerBudgets v) { layerBudgets = v; return this; }
+        public Builder rerankFactor(double v) { rerankFactor = v; return this; }
+        public Builder rerankLayers(Set<Integer> v) { rerankLayers = v; return this; }
+        public Builder rerankShare(double v) { rerankShare = v; return this; }
 
         public AetherConfig build() {
             return new AetherConfig(blockSize, threshold, thresholdMode, targetSparsity, topK, localWindow, sinkBlocks,
                     recencyDecay, recencyBonus, useVariance, useConcentration, causal, minSeqLength, selection, epsilon,
-                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine, layerBudgets);
+                    denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine, layerBudgets, rerankFactor, rerankLayers, rerankShare);
         }
     }
 }

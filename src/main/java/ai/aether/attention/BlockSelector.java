@@ -1,5 +1,6 @@
 package ai.aether.attention;
 
+import ai.aether.kernels.attention.ExactBlockMass;
 import ai.aether.kernels.attention.KvBlockPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -31,7 +32,9 @@ public final class BlockSelector {
     private float[] sortScratch = new float[0];
     private long[] order = new long[0];
     private float[] keyRow = new float[0];
-    private double[] logitScratch = new double[0];  // [rows][blockSize] exact logits of one block (CERTIFIED, ORACLE)
+    private double[] logitScratch = new double[0];  // [rows][blockSize] exact logits of one block (CERTIFIED, ORACLE, rerank)
+    private boolean[] shortlist = new boolean[0];   // [blocks] the radar's candidates a rerank reads
+    private boolean[] partial = new boolean[0];     // [blocks] shortlisted blocks not full (scored in float64)
 
     public BlockSelector(AetherConfig config) {
         this.config = config;
@@ -55,16 +58,19 @@ public final class BlockSelector {
      */
     public Outcome select(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset, int rows,
                           boolean dense, boolean[] keep, float[] scoresOut) {
-        return select(pool, blockIds, count, length, queries, rowOffset, rows, dense, 1.0, keep, scoresOut);
+        boolean rerank = config.reranks(0) && config.rerankLayers().isEmpty();  // no layer here: only an every-layer rerank applies
+        return select(pool, blockIds, count, length, queries, rowOffset, rows, dense, 1.0, rerank, keep, scoresOut);
     }
 
     /**
      * {@link #select(AetherKvPool, int[], int, int, float[], int, int, boolean, boolean[], float[])} with the
      * TARGET_SPARSITY block budget scaled by {@code budgetScale} (a layer's share from {@link LayerBudgetCalibration};
-     * 1 = the uniform {@code ceil((1 - targetSparsity) * count)}; other selections ignore it).
+     * 1 = the uniform {@code ceil((1 - targetSparsity) * count)}; other selections ignore it), and with
+     * {@code rerank} (this layer is one of {@link AetherConfig#reranks}) TOP_K and TARGET_SPARSITY keep
+     * the blocks of largest exact mass among the radar's best {@code ceil(rerankFactor * k)}.
      */
     public Outcome select(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset, int rows,
-                          boolean dense, double budgetScale, boolean[] keep, float[] scoresOut) {
+                          boolean dense, double budgetScale, boolean rerank, boolean[] keep, float[] scoresOut) {
         BlockMetadataStore metadata = pool.metadata();
         int dim = metadata.headDim();
         if (dense || length < config.minSeqLength()) {
@@ -82,8 +88,9 @@ public final class BlockSelector {
         combineRows(rows, count);
         double bound = Double.NaN;
         switch (config.selection()) {
-            case TOP_K -> keepBest(count, Math.min(config.topK(), candidates), keep);
-            case TARGET_SPARSITY -> keepBest(count, Math.clamp(budget - forcedCount, 0, candidates), keep);
+            case TOP_K -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.min(config.topK(), candidates), candidates, rerank, keep);
+            case TARGET_SPARSITY -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.clamp(budget - forcedCount, 0, candidates),
+                    candidates, rerank, keep);
             case THRESHOLD -> {
                 if (config.thresholdMode() == ThresholdMode.ABSOLUTE) {
                     for (int i = 0; i < count; i++) if (!forced[i] && groupScore[i] > config.threshold()) keep[i] = true;
@@ -279,6 +286,56 @@ public final class BlockSelector {
             order = new long[count];
         }
         if (keyRow.length < dim) keyRow = new float[dim];
+    }
+
+    /**
+     * Keeps k of the candidates: the radar's best, or with {@code rerank} the k of largest exact mass
+     * among the radar's best {@code ceil(rerankFactor * k)}. Exact mass per row is the block's
+     * log-sum-exp of its true logits; the rows combine as the radar's scores do ({@link #combineRows}),
+     * over those candidates.
+     */
+    private void keepRanked(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, int k,
+                            int candidates, boolean rerank, boolean[] keep) {
+        int wide = rerank ? (int) Math.min(candidates, Math.ceil(config.rerankFactor() * k - 1e-9)) : k;
+        if (wide <= k) {
+            keepBest(count, k, keep);
+            return;
+        }
+        if (shortlist.length < count) {
+            shortlist = new boolean[count];
+            partial = new boolean[count];
+        }
+        Arrays.fill(shortlist, 0, count, false);
+        keepBest(count, wide, shortlist);
+        // Full blocks through the vectorised kernel; a partial block (only the newest can be one, and it is forced) in float64.
+        BlockMetadataStore metadata = pool.metadata();
+        for (int i = 0; i < count; i++) {
+            int tokens = metadata.tokenCount(blockIds[i]);
+            if (!shortlist[i] || tokens == pool.blockSize()) continue;
+            shortlist[i] = false;
+            double[] logits = blockLogits(pool, blockIds[i], tokens, queries, rowOffset, rows);
+            for (int r = 0; r < rows; r++) scores[r * count + i] = (float) logSumExp(logits, r * tokens, tokens);
+            partial[i] = true;
+        }
+        ExactBlockMass.logMasses(pool.blocks(), queries, rowOffset, rows, blockIds, count, shortlist, scores);
+        for (int i = 0; i < count; i++) {
+            if (partial[i]) shortlist[i] = true;
+            partial[i] = false;
+        }
+        for (int i = 0; i < count; i++) {
+            if (shortlist[i]) continue;
+            for (int r = 0; r < rows; r++) scores[r * count + i] = forced[i] ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+        }
+        combineRows(rows, count);
+        for (int i = 0; i < count; i++) if (!shortlist[i] && !forced[i]) groupScore[i] = Float.NEGATIVE_INFINITY;
+        keepBest(count, k, keep);
+    }
+
+    private static double logSumExp(double[] values, int from, int n) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int t = 0; t < n; t++) max = Math.max(max, values[from + t]);
+        for (int t = 0; t < n; t++) sum += Math.exp(values[from + t] - max);
+        return max + Math.log(sum);
     }
 
     /** Keeps the k non-forced blocks with the highest group score (ties: earliest first). */

@@ -29,6 +29,7 @@ public final class SequenceKvCache {
     private final int[][][] blockIds;  // [layers][kvHeads][capacity] ids in position order
     private final int[] blockCount;    // [layers] blocks per KV head
     private double[] budgetScales;     // [layers] TARGET_SPARSITY budget per layer relative to uniform, or null (uniform)
+    private boolean[] rerankLayers;    // [layers] layers whose selection reranks by exact mass, or null (the config decides alone)
 
     SequenceKvCache(AetherKvPool pool, int layers, int kvHeads) {
         if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
@@ -69,6 +70,25 @@ public final class SequenceKvCache {
             }
         }
         this.budgetScales = scales == null ? null : scales.clone();
+    }
+
+    /**
+     * Which layers rerank the radar's candidates by exact mass for this sequence (chosen from the
+     * prompt's layer sensitivities, {@link AetherConfig#rerankShare()}), or null to leave it to
+     * {@link AetherConfig#reranks(int)}.
+     */
+    public void setRerankLayers(boolean[] layersThatRerank) {
+        if (layersThatRerank != null && layersThatRerank.length != layers) {
+            throw new IllegalArgumentException("rerank layers: " + layersThatRerank.length + " flags for " + layers + " layers");
+        }
+        this.rerankLayers = layersThatRerank == null ? null : layersThatRerank.clone();
+    }
+
+    /** Whether layer {@code layer} reranks under {@code config} for this sequence. */
+    public boolean reranks(AetherConfig config, int layer) {
+        checkLayer(layer);
+        if (config.rerankFactor() <= 1) return false;
+        return rerankLayers != null && config.rerankLayers().isEmpty() ? rerankLayers[layer] : config.reranks(layer);
     }
 
     /** Block ids of one (layer, KV head) in position order; the array may be longer than {@link #blockCount}. */

@@ -63,6 +63,17 @@ public final class AetherOptions {
             + "(`aether calibrate`; SmolLM2 Q4_1's is bundled), else by a probe of the prompt; UNIFORM: the same share in every layer).")
     LayerBudgets layerBudgets;
 
+    @Option(names = "--rerank", paramLabel = "F", description = "In the rerank layers, read the keys of the radar's best F x k blocks "
+            + "and keep the k of largest exact attention mass; 1 = off, in [1, 16] (default 1).")
+    Double rerank;
+
+    @Option(names = "--rerank-layers", paramLabel = "L", split = ",", description = "Layers that rerank, e.g. 17,19 "
+            + "(default: the --rerank-share most sensitive by the model's layer-sensitivity profile).")
+    List<Integer> rerankLayers = new ArrayList<>();
+
+    @Option(names = "--rerank-share", paramLabel = "S", description = "Share of layers that rerank, the most sensitive first; 1 = every layer (default 0.2).")
+    Double rerankShare;
+
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
     KvDtype kv;
 
@@ -81,6 +92,9 @@ public final class AetherOptions {
         if (score != null) b.radarScore(score);
         if (groupCombine != null) b.groupCombine(groupCombine);
         if (layerBudgets != null) b.layerBudgets(layerBudgets);
+        if (rerank != null) b.rerankFactor(rerank);
+        if (!rerankLayers.isEmpty()) b.rerankLayers(new java.util.TreeSet<>(rerankLayers));
+        if (rerankShare != null) b.rerankShare(rerankShare);
         if (kv != null) b.kvDtype(kv);
         b.selection(selectionMode());
         return b.build();
@@ -116,6 +130,13 @@ public final class AetherOptions {
             case CERTIFIED -> "certified eps " + c.epsilon();
         };
         return mode + ", block " + c.blockSize() + ", sinks " + c.sinkBlocks() + ", window " + c.localWindow() + " blocks, score "
-                + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + ", KV " + c.kvDtype();
+                + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + rerank(c) + ", KV " + c.kvDtype();
+    }
+
+    private static String rerank(AetherConfig c) {
+        if (c.rerankFactor() <= 1 || (c.selection() != SelectionMode.TARGET_SPARSITY && c.selection() != SelectionMode.TOP_K)) return "";
+        String where = !c.rerankLayers().isEmpty() ? "layers " + c.rerankLayers()
+                : c.rerankShare() >= 1 ? "every layer" : String.format("the %.0f%% most sensitive layers", 100 * c.rerankShare());
+        return String.format(", rerank %.3gx in %s", c.rerankFactor(), where);
     }
 }

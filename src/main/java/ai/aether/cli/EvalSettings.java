@@ -26,7 +26,7 @@ import java.util.function.Function;
  */
 final class EvalSettings {
     static final String KEYS = "name, sparsity, threshold, top-k, epsilon, selection, window, sinks, dense-layers (e.g. 0:1), "
-            + "min-seq, score, combine, budgets";
+            + "min-seq, score, combine, budgets, rerank, rerank-layers (e.g. 7:8), rerank-share";
     static final List<Double> DEFAULT_SPARSITIES = List.of(0.8, 0.9);
 
     private EvalSettings() {}
@@ -87,6 +87,10 @@ final class EvalSettings {
                 case "score" -> b.radarScore(constant(where, value, RadarScore.class, RadarScore::valueOf));
                 case "combine" -> b.groupCombine(constant(where, value, GroupCombine.class, GroupCombine::valueOf));
                 case "budgets" -> b.layerBudgets(constant(where, value, LayerBudgets.class, LayerBudgets::valueOf));
+                case "rerank" -> b.rerankFactor(number(where, value));
+                case "rerank-layers" -> b.rerankLayers(value.equals("none") ? java.util.Set.of()
+                        : Arrays.stream(value.split(":")).map(v -> integer(where, v)).collect(java.util.stream.Collectors.toSet()));
+                case "rerank-share" -> b.rerankShare(number(where, value));
                 case "block-size", "kv" -> throw new IllegalArgumentException(where + " cannot differ between settings (they decode the same "
                         + "stored blocks); give --block-size / --kv once");
                 default -> throw new IllegalArgumentException(where + " is not a setting key; keys: " + KEYS);

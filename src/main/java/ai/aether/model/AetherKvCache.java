@@ -235,6 +235,7 @@ public final class AetherKvCache implements KvCache {
             decodeSteps++;
             if (scalesAppliedFor != config) {  // once per config and prompt, not per step
                 sequence.setBudgetScales(budgetScales());
+                sequence.setRerankLayers(layerSensitivity == null ? null : config.rerankLayersFor(layerSensitivity));
                 scalesAppliedFor = config;
             }
         }

@@ -157,6 +157,45 @@ final class BlockAttentionKernel {
         }
     }
 
+    /**
+     * Exact log attention mass of one block for {@code rows} query rows held in {@code s.queryRows}:
+     * {@code out[outOffset + r * outStride] = log sum_t exp(q_r . k_t)} over the block's first
+     * {@code blockTokens} keys (queries pre-scaled, so these are the softmax logits). Reads the keys
+     * only, with the same logit loops as {@link #attendBlock}.
+     */
+    static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride) {
+        int headDim = pool.headDim(), keyStride = pool.keyStride();
+        int mode = switch (pool.dtype()) {
+            case FP32 -> MODE_FP32;
+            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
+            case BF16 -> MODE_BF16;
+        };
+        float[] keys = pool.dataF32(blockId);
+        short[] keysHalf = pool.dataHalf(blockId);
+        int keyBase = pool.keyOffset(blockId);
+        float[] logits = s.logits;
+        int tokenChunks = roundUp(blockTokens, LANES);
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
+        if (rows - r == 3) {
+            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
+        } else {
+            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
+        }
+        for (int row = 0; row < rows; row++) {
+            int offset = row * keyStride;
+            for (int t = blockTokens; t < tokenChunks; t++) logits[offset + t] = Float.NEGATIVE_INFINITY;
+            FloatVector maxV = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            for (int t = 0; t < tokenChunks; t += LANES) maxV = maxV.max(FloatVector.fromArray(SPECIES, logits, offset + t));
+            float max = maxV.reduceLanes(VectorOperators.MAX);
+            FloatVector sumV = FloatVector.zero(SPECIES);
+            for (int t = 0; t < tokenChunks; t += LANES) {
+                sumV = sumV.add(FloatVector.fromArray(SPECIES, logits, offset + t).sub(max).lanewise(VectorOperators.EXP));
+            }
+            out[outOffset + row * outStride] = max + (float) Math.log(sumV.reduceLanes(VectorOperators.ADD));
+        }
+    }
+
     private static int maxTokens(int[] validTokens, int first, int count) {
         int tokens = 0;
         for (int i = 0; i < count; i++) tokens = Math.max(tokens, validTokens[first + i]);
