@@ -134,7 +134,7 @@ public final class AetherAttention {
             }
             BlockSelector.Outcome o = outcomes[l];
             stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens), blocks.kvBytes(length),
-                    o.scored() * metadataBytesPerBlock, o.certifiedDroppedMass());
+                    o.scored() * metadataBytesPerBlock, blocks.kvBytes((long) o.reranked() * blocks.blockSize()) / 2, o.certifiedDroppedMass());
         }
     }
 

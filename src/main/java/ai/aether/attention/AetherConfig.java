@@ -40,7 +40,7 @@ import java.util.TreeSet;
  * @param layerBudgets     TARGET_SPARSITY: the same budget in every layer (UNIFORM) or the same total spread over the
  *                         layers by the model's layer sensitivities and the prompt's error curves (CALIBRATED, {@link LayerBudgetCalibration}); default CALIBRATED
  * @param rerankFactor     TOP_K / TARGET_SPARSITY: 1 keeps the radar's best k blocks; f > 1 (in the rerank layers) reads the
- *                         keys of the radar's best {@code ceil(f * k)} and keeps the k of largest exact attention mass; [1, 16], default 1
+ *                         keys of the radar's best {@code ceil(f * k)} and keeps the k of largest exact attention mass; [1, 16], default 2
  * @param rerankLayers     the layers that rerank; empty (default): chosen by {@code rerankShare}
  * @param rerankShare      without {@code rerankLayers}: the share of layers that rerank, the most sensitive first by the
  *                         model's layer sensitivities (none are chosen until those are known); 1 = every layer; [0, 1], default 0.2
@@ -188,7 +188,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private KvDtype kvDtype = KvDtype.FP16;
         private GroupCombine groupCombine = GroupCombine.SOFTMAX_SUM;
         private LayerBudgets layerBudgets = LayerBudgets.CALIBRATED;
-        private double rerankFactor = 1;
+        private double rerankFactor = 2;
         private Set<Integer> rerankLayers = Set.of();
         private double rerankShare = 0.2;
 

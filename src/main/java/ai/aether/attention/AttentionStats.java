@@ -3,7 +3,8 @@ package ai.aether.attention;
 /**
  * Counters of what AETHER attention did, summed over the calls it is passed to (one decode step
  * over all layers, say). Bytes are counted honestly: KV bytes of the tokens actually read, and
- * metadata bytes of every block the radar scored (once per KV head or per list).
+ * metadata bytes of every block the radar scored (once per KV head or per list), and the keys a
+ * rerank read to rank its candidates.
  */
 public final class AttentionStats {
 
@@ -13,17 +14,19 @@ public final class AttentionStats {
     private long kvBytesRead;
     private long kvBytesDense;
     private long metadataBytesRead;
+    private long rerankBytesRead;
     private double certifiedDroppedMass = Double.NaN;
     private long selectionNanos;
     private long attentionNanos;
 
     /** Zeroes every counter. */
     public void reset() {
-        calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = selectionNanos = attentionNanos = 0;
+        calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = rerankBytesRead = selectionNanos = attentionNanos = 0;
         certifiedDroppedMass = Double.NaN;
     }
 
-    void add(long blocks, long kept, long kvRead, long kvDense, long metadataBytes, double droppedBound) {
+    void add(long blocks, long kept, long kvRead, long kvDense, long metadataBytes, long rerankBytes, double droppedBound) {
+        rerankBytesRead += rerankBytes;
         blocksTotal += blocks;
         blocksKept += kept;
         kvBytesRead += kvRead;
@@ -43,7 +46,8 @@ public final class AttentionStats {
     /** Adds every counter of {@code other} to this one (the certified bound: the larger). */
     public void addAll(AttentionStats other) {
         calls += other.calls;
-        add(other.blocksTotal, other.blocksKept, other.kvBytesRead, other.kvBytesDense, other.metadataBytesRead, other.certifiedDroppedMass);
+        add(other.blocksTotal, other.blocksKept, other.kvBytesRead, other.kvBytesDense, other.metadataBytesRead, other.rerankBytesRead,
+                other.certifiedDroppedMass);
         selectionNanos += other.selectionNanos;
         attentionNanos += other.attentionNanos;
     }
@@ -58,8 +62,12 @@ public final class AttentionStats {
     /** K+V bytes dense attention would read. */
     public long kvBytesDense() { return kvBytesDense; }
     public long metadataBytesRead() { return metadataBytesRead; }
-    /** (KV bytes read + metadata bytes read) / dense KV bytes. */
-    public double bytesReadShare() { return kvBytesDense == 0 ? 0 : (double) (kvBytesRead + metadataBytesRead) / kvBytesDense; }
+    /** Key bytes a rerank read to rank its candidates (every candidate's keys, kept or not). */
+    public long rerankBytesRead() { return rerankBytesRead; }
+    /** (KV bytes read + metadata bytes read + rerank key bytes) / dense KV bytes. */
+    public double bytesReadShare() {
+        return kvBytesDense == 0 ? 0 : (double) (kvBytesRead + metadataBytesRead + rerankBytesRead) / kvBytesDense;
+    }
     /** Largest certified bound on the dropped softmax mass of any query head, NaN unless CERTIFIED ran. */
     public double certifiedDroppedMass() { return certifiedDroppedMass; }
     public long selectionNanos() { return selectionNanos; }
@@ -67,8 +75,8 @@ public final class AttentionStats {
 
     @Override
     public String toString() {
-        return String.format("blocks %d/%d kept (sparsity %.3f), KV bytes %d of %d, metadata bytes %d, certified dropped mass %s",
-                blocksKept, blocksTotal, sparsity(), kvBytesRead, kvBytesDense, metadataBytesRead,
+        return String.format("blocks %d/%d kept (sparsity %.3f), KV bytes %d of %d, metadata bytes %d, rerank key bytes %d, certified dropped mass %s",
+                blocksKept, blocksTotal, sparsity(), kvBytesRead, kvBytesDense, metadataBytesRead, rerankBytesRead,
                 Double.isNaN(certifiedDroppedMass) ? "n/a" : String.format("%.3g", certifiedDroppedMass));
     }
 }

@@ -34,6 +34,7 @@ public final class BlockSelector {
     private float[] keyRow = new float[0];
     private double[] logitScratch = new double[0];  // [rows][blockSize] exact logits of one block (CERTIFIED, ORACLE, rerank)
     private boolean[] shortlist = new boolean[0];   // [blocks] the radar's candidates a rerank reads
+    private int reranked;                           // blocks the latest selection's rerank read the keys of
     private boolean[] partial = new boolean[0];     // [blocks] shortlisted blocks not full (scored in float64)
 
     public BlockSelector(AetherConfig config) {
@@ -43,8 +44,8 @@ public final class BlockSelector {
 
     public EventRadar radar() { return radar; }
 
-    /** What one selection did. */
-    public record Outcome(int blocks, int kept, int scored, double certifiedDroppedMass) {}
+    /** What one selection did; {@code reranked}: blocks whose keys a rerank read to rank them. */
+    public record Outcome(int blocks, int kept, int scored, int reranked, double certifiedDroppedMass) {}
 
     /**
      * Selects blocks for rows {@code [rowOffset, rowOffset + rows*headDim)} of {@code queries}.
@@ -76,7 +77,7 @@ public final class BlockSelector {
         if (dense || length < config.minSeqLength()) {
             Arrays.fill(keep, 0, count, true);
             if (scoresOut != null) scoreAll(pool, blockIds, count, queries, rowOffset, rows, dim, scoresOut);
-            return new Outcome(count, count, 0, Double.NaN);
+            return new Outcome(count, count, 0, 0, Double.NaN);
         }
         ensure(rows, count, dim);
         scoreAll(pool, blockIds, count, queries, rowOffset, rows, dim, scores);
@@ -87,6 +88,7 @@ public final class BlockSelector {
         for (int i = 0; i < count; i++) keep[i] = forced[i];
         combineRows(rows, count);
         double bound = Double.NaN;
+        reranked = 0;
         switch (config.selection()) {
             case TOP_K -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.min(config.topK(), candidates), candidates, rerank, keep);
             case TARGET_SPARSITY -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.clamp(budget - forcedCount, 0, candidates),
@@ -104,7 +106,7 @@ public final class BlockSelector {
         for (int i = 0; i < count; i++) if (keep[i]) kept++;
         int scored = 0;
         for (int i = 0; i < count; i++) if (metadata.hasMetadata(blockIds[i])) scored++;
-        return new Outcome(count, kept, scored, bound);
+        return new Outcome(count, kept, scored, reranked, bound);
     }
 
     /** Marks the always-kept blocks in {@code forced} (sinks, window, newest, unscored) and returns how many. */
@@ -307,6 +309,7 @@ public final class BlockSelector {
         }
         Arrays.fill(shortlist, 0, count, false);
         keepBest(count, wide, shortlist);
+        reranked = wide;
         // Full blocks through the vectorised kernel; a partial block (only the newest can be one, and it is forced) in float64.
         BlockMetadataStore metadata = pool.metadata();
         for (int i = 0; i < count; i++) {

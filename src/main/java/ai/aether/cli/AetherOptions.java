@@ -64,7 +64,7 @@ public final class AetherOptions {
     LayerBudgets layerBudgets;
 
     @Option(names = "--rerank", paramLabel = "F", description = "In the rerank layers, read the keys of the radar's best F x k blocks "
-            + "and keep the k of largest exact attention mass; 1 = off, in [1, 16] (default 1).")
+            + "and keep the k of largest exact attention mass; 1 = off, in [1, 16] (default 2).")
     Double rerank;
 
     @Option(names = "--rerank-layers", paramLabel = "L", split = ",", description = "Layers that rerank, e.g. 17,19 "
@@ -137,6 +137,6 @@ public final class AetherOptions {
         if (c.rerankFactor() <= 1 || (c.selection() != SelectionMode.TARGET_SPARSITY && c.selection() != SelectionMode.TOP_K)) return "";
         String where = !c.rerankLayers().isEmpty() ? "layers " + c.rerankLayers()
                 : c.rerankShare() >= 1 ? "every layer" : String.format("the %.0f%% most sensitive layers", 100 * c.rerankShare());
-        return String.format(", rerank %.3gx in %s", c.rerankFactor(), where);
+        return ", rerank " + java.math.BigDecimal.valueOf(c.rerankFactor()).stripTrailingZeros().toPlainString() + "x in " + where;
     }
 }

@@ -351,6 +351,9 @@ public final class AetherKvCache implements KvCache {
     /** Time spent calibrating layer budgets since this cache was made (part of the first decode step after a prefill). */
     public long calibrationNanos() { return calibrationNanos; }
 
+    /** Whether layer {@code layer}'s selection reranked the radar's candidates by exact mass in the latest decode step. */
+    public boolean reranks(int layer) { return sequence.reranks(config, layer); }
+
     /** Layer {@code layer}'s budget scale in the latest decode step (1 when uniform). */
     public double budgetScale(int layer) { return sequence.budgetScale(layer); }
 

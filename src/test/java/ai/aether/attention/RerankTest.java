@@ -105,6 +105,27 @@ class RerankTest {
     }
 
     @Test
+    void theKeysARerankReadsAreCountedInTheBytesRead() {
+        Fixture f = new Fixture(1);
+        AetherConfig wide = config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build();
+        AttentionStats stats = new AttentionStats();
+        DecodePlan plan = new AetherAttention(wide, QUERY_HEADS, KV_HEADS, DIM).select(0, new SequenceKvCache[] {f.cache}, f.queries, stats);
+        int forced = forcedBlocks(f).size(), candidates = f.cache.blockCount(0) - forced;
+        long expected = 0;
+        for (int kv = 0; kv < KV_HEADS; kv++) {
+            int k = plan.keptCount(0, kv) - forced;
+            expected += (long) Math.min(candidates, 2 * k) * BLOCK * DIM * Float.BYTES;  // keys only, fp32 pool
+        }
+        assertTrue(expected > 0);
+        assertEquals(expected, stats.rerankBytesRead());
+        AttentionStats plain = new AttentionStats();
+        new AetherAttention(config(RadarScore.QUANTIZED_BOX).build(), QUERY_HEADS, KV_HEADS, DIM).select(0, new SequenceKvCache[] {f.cache}, f.queries, plain);
+        assertEquals(0, plain.rerankBytesRead());
+        assertEquals(plain.kvBytesRead(), stats.kvBytesRead(), "the same number of blocks is attended");
+        assertTrue(stats.bytesReadShare() > plain.bytesReadShare());
+    }
+
+    @Test
     void invalidRerankSettingsNameTheField() {
         IllegalArgumentException low = assertThrows(IllegalArgumentException.class, () -> AetherConfig.builder().rerankFactor(0.5).build());
         assertTrue(low.getMessage().contains("rerankFactor must be in [1, 16]"), low.getMessage());
@@ -117,7 +138,7 @@ class RerankTest {
 
     private static AetherConfig.Builder config(RadarScore score) {
         return AetherConfig.builder().blockSize(BLOCK).radarScore(score).groupCombine(GroupCombine.SOFTMAX_SUM)
-                .targetSparsity(0.8).minSeqLength(0).rerankShare(1);
+                .targetSparsity(0.8).minSeqLength(0).rerankFactor(1).rerankShare(1);  // radar only unless a test asks for a rerank
     }
 
     /** Sink, the (narrowed) local window and the open block: what every selection keeps. */

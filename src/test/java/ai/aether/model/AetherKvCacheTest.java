@@ -11,6 +11,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -168,6 +169,35 @@ class AetherKvCacheTest {
         cache.truncate(prompt - 10);  // into the prompt: the calibration rows are gone
         for (int p = prompt - 10; p < prompt; p++) decodeOne(cache, keys, flat, values, p, random);
         assertEquals(1.0, cache.budgetScale(0), "no rows left to calibrate from: uniform");
+    }
+
+    @Test
+    void theMostSensitiveLayersRerankOnceTheirSensitivitiesAreKnown() {
+        Random random = new Random(5);
+        int tokens = 120, stride = KV_HEADS * DIM;
+        float[] keys = gaussian(random, tokens * stride), values = gaussian(random, tokens * stride);
+        AetherConfig config = sparse().rerankFactor(2).rerankShare(0.5).build();
+        AetherKvCache cache = cache(config);
+        int prompt = tokens - 1;
+        for (int layer = 0; layer < LAYERS; layer++) {
+            cache.write(layer, 0, prompt, keys, values);
+            cache.attend(layer, 0, prompt, gaussian(random, prompt * HEADS * DIM), HEADS, new float[prompt * HEADS * DIM]);
+        }
+        decodeOne(cache, keys, values, values, prompt, random);
+        for (int layer = 0; layer < LAYERS; layer++) assertFalse(cache.reranks(layer), "no sensitivities: no layer chosen");
+        double[] sensitivity = new double[LAYERS];
+        sensitivity[LAYERS - 1] = 1.0;
+        cache.setLayerSensitivity(sensitivity);
+        decodeOne(cache, keys, values, values, prompt, random);
+        assertTrue(cache.reranks(LAYERS - 1), "the most sensitive layer reranks");
+        int chosen = 0;
+        for (int layer = 0; layer < LAYERS; layer++) if (cache.reranks(layer)) chosen++;
+        assertEquals((int) Math.ceil(0.5 * LAYERS), chosen);
+        assertTrue(cache.lastStep(LAYERS - 1).rerankBytesRead() > 0, "the rerank read keys");
+        assertEquals(0, cache.lastStep(0).rerankBytesRead());
+        cache.setConfig(sparse().rerankFactor(1).rerankShare(0.5).build());
+        decodeOne(cache, keys, values, values, prompt, random);
+        assertFalse(cache.reranks(LAYERS - 1), "factor 1: off");
     }
 
     private static void decodeOne(AetherKvCache cache, float[] keys, float[] flat, float[] values, int position, Random random) {
