@@ -26,7 +26,7 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
  * ~7.3 GB/s of Q4_1 for the in-place kernel, ~9.5 GB/s for this one (bytes counted in the
  * file's 20-byte blocks), i.e. about 25% faster, at 24 bytes per block of memory instead of 20.
  */
-final class Q4PackedRows {
+final class Q4PackedRows implements PackedRows {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
     private static final int BLOCK = 32, PACKED_BLOCK = 16;
@@ -65,8 +65,8 @@ final class Q4PackedRows {
         return new Q4PackedRows(cols, nibbles, scales, mins);
     }
 
-    /** The dot product of row {@code row} with x[xOff .. xOff+cols). */
-    float dot(int row, float[] x, int xOff) {
+    @Override
+    public float dot(int row, float[] x, int xOff) {
         FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = FloatVector.zero(FLOATS);
         int first = row * blocksPerRow;
         for (int b = 0; b < blocksPerRow; b++) {
@@ -83,8 +83,8 @@ final class Q4PackedRows {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** out[outOff .. outOff+cols) = row {@code row} as floats. */
-    void dequantize(int row, float[] out, int outOff) {
+    @Override
+    public void dequantize(int row, float[] out, int outOff) {
         int first = row * blocksPerRow;
         for (int b = 0; b < blocksPerRow; b++) {
             FloatVector d = FloatVector.broadcast(FLOATS, scales[first + b]), m = FloatVector.broadcast(FLOATS, mins[first + b]);

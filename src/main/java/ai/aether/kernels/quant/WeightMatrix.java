@@ -45,7 +45,7 @@ public final class WeightMatrix {
     private final int cols;
     private final long rowBytes;
     private final RowKernel kernel;
-    private final Q4PackedRows packed;  // Q4_0/Q4_1 repacked for the matvec, else null
+    private final PackedRows packed;  // Q4_0/Q4_1/Q8_0 repacked for the matvec, else null
 
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.name = Objects.requireNonNull(name, "name");
@@ -67,8 +67,11 @@ public final class WeightMatrix {
                     + " bytes, the data has " + data.byteSize());
         }
         this.kernel = format.kernel();
-        this.packed = format == WeightFormat.Q4_0 || format == WeightFormat.Q4_1
-                ? Q4PackedRows.pack(data, rows, cols, format == WeightFormat.Q4_1) : null;
+        this.packed = switch (format) {
+            case Q4_0, Q4_1 -> Q4PackedRows.pack(data, rows, cols, format == WeightFormat.Q4_1);
+            case Q8_0 -> Q8PackedRows.pack(data, rows, cols);
+            default -> null;
+        };
     }
 
     public String name() { return name; }
