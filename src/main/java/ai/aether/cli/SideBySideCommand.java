@@ -91,7 +91,7 @@ final class SideBySideCommand {
         out.printf(Locale.ROOT, row, cells("generated tokens", runs, r -> Integer.toString(r.tokens().length)));
         out.printf(Locale.ROOT, row, cells("decode tok/s (median)", runs, r -> String.format(Locale.ROOT, "%.1f", r.decodeTokensPerSecond())));
         out.printf(Locale.ROOT, row, cells("block sparsity", runs, r -> String.format(Locale.ROOT, "%.1f%%", 100 * r.attention().sparsity())));
-        out.printf(Locale.ROOT, row, cells("KV+metadata bytes read", runs,
+        out.printf(Locale.ROOT, row, cells("bytes read (KV, meta)", runs,
                 r -> String.format(Locale.ROOT, "%.1f%% of dense", 100 * r.attention().bytesReadShare())));
         out.printf(Locale.ROOT, row, cells("radar+selection time", runs,
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%% of attention", 100 * r.attention().selectionShare())));

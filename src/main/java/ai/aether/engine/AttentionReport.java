@@ -11,7 +11,7 @@ import ai.aether.model.AetherKvCache;
  * @param decodeSteps           decode steps measured
  * @param sparsity              blocks skipped / blocks present, all layers
  * @param sparsityPerLayer      {@code [layers]} the same per layer (0 for dense layers)
- * @param bytesReadShare        (KV bytes read + metadata bytes) / dense KV bytes
+ * @param bytesReadShare        (KV bytes read + metadata bytes + keys a rerank read) / dense KV bytes
  * @param certifiedDroppedMass  largest certified bound on dropped softmax mass (NaN unless the selection certifies)
  * @param selectionShare        radar + selection time / (radar + selection + attention) time
  */
@@ -30,7 +30,7 @@ public record AttentionReport(long decodeSteps, double sparsity, double[] sparsi
 
     /** One line for the CLI. */
     public String summary() {
-        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, KV+metadata bytes read %.1f%% of dense, radar+selection %.1f%% of attention time",
+        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, bytes read (KV, metadata, rerank keys) %.1f%% of dense, radar+selection %.1f%% of attention time",
                 decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare);
         return Double.isNaN(certifiedDroppedMass) ? line : line + String.format(", certified dropped mass <= %.2e", certifiedDroppedMass);
     }
