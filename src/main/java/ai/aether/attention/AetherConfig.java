@@ -42,8 +42,10 @@ import java.util.TreeSet;
  * @param rerankFactor     TOP_K / TARGET_SPARSITY: 1 keeps the radar's best k blocks; f > 1 (in the rerank layers) reads the
  *                         keys of the radar's best {@code ceil(f * k)} and keeps the k of largest exact attention mass; [1, 16], default 2
  * @param rerankLayers     the layers that rerank; empty (default): chosen by {@code rerankShare}
- * @param rerankShare      without {@code rerankLayers}: the share of layers that rerank, the most sensitive first by the
- *                         model's layer sensitivities (none are chosen until those are known); 1 = every layer; [0, 1], default 0.2
+ * @param rerankShare      without {@code rerankLayers}: the share of layers that rerank, those where a better block order
+ *                         is predicted to help most ({@link LayerBudgetCalibration#rerankLayers}: layer sensitivity x the gap
+ *                         between the radar's and the true order's error, on the prompt), or by sensitivity alone when budgets
+ *                         are UNIFORM; none until sensitivities are known; 1 = every layer; [0, 1], default 0.2
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,

@@ -35,10 +35,11 @@ public final class LayerBudgetCalibration {
 
     /**
      * What a calibration measures: per layer, the mean relative output error of reading the radar's
-     * first k blocks ({@code error[layer][k]}, null for layers not calibrated), the blocks every
+     * first k blocks ({@code error[layer][k]}, null for layers not calibrated), the same for the k
+     * blocks of largest true mass ({@code exactOrderError}: what a rerank approaches), the blocks every
      * selection reads ({@code forced}) and the uniform budget.
      */
-    public record Curves(double[][] error, int[] forced, int[] uniform) {
+    public record Curves(double[][] error, double[][] exactOrderError, int[] forced, int[] uniform) {
         /** Layer {@code layer}'s error at its uniform budget (NaN when not calibrated). */
         public double errorAtUniform(int layer) {
             return error[layer] == null ? Double.NaN : error[layer][Math.min(uniform[layer], error[layer].length - 1)];
@@ -169,26 +170,32 @@ public final class LayerBudgetCalibration {
             }
         }
         double[][] curves = new double[layers * kvHeads][];  // [layer * kvHeads + head][k] mean relative error reading k blocks
+        double[][] exactCurves = new double[layers * kvHeads][];  // the same, blocks in order of true mass
         int[] forcedPerHead = new int[layers * kvHeads];
         Parallel.forEach(layers * kvHeads, task -> {
             int layer = task / kvHeads;
             if (!calibrates(config, sequence, layer)) return;
-            forcedPerHead[task] = errorCurve(config, sequence, layer, task % kvHeads, queries[layer], positions, queryHeads, curves, task);
+            forcedPerHead[task] = errorCurve(config, sequence, layer, task % kvHeads, queries[layer], positions, queryHeads, curves,
+                    exactCurves, task);
         });
         BlockSelector selector = new BlockSelector(config);
-        double[][] error = new double[layers][];
+        double[][] error = new double[layers][], exactError = new double[layers][];
         int[] forced = new int[layers], uniform = new int[layers];
         for (int layer = 0; layer < layers; layer++) {
             if (curves[layer * kvHeads] == null) continue;
             int count = sequence.blockCount(layer);
             error[layer] = new double[count + 1];
+            exactError[layer] = new double[count + 1];
             for (int h = 0; h < kvHeads; h++) {
-                for (int k = 0; k <= count; k++) error[layer][k] += curves[layer * kvHeads + h][k] / kvHeads;
+                for (int k = 0; k <= count; k++) {
+                    error[layer][k] += curves[layer * kvHeads + h][k] / kvHeads;
+                    exactError[layer][k] += exactCurves[layer * kvHeads + h][k] / kvHeads;
+                }
                 forced[layer] = Math.max(forced[layer], forcedPerHead[layer * kvHeads + h]);
             }
             uniform[layer] = selector.budget(count, 1.0);
         }
-        return new Curves(error, forced, uniform);
+        return new Curves(error, exactError, forced, uniform);
     }
 
     private static boolean calibrates(AetherConfig config, SequenceKvCache sequence, int layer) {
@@ -197,11 +204,13 @@ public final class LayerBudgetCalibration {
 
     /**
      * Fills {@code curves[slot]} ({@code [blocks + 1]}) with the relative output error, averaged over the
-     * rows and the KV head's query heads, of reading the first k blocks of the radar's order; returns
-     * the number of forced blocks (read whatever the budget).
+     * rows and the KV head's query heads, of reading the first k blocks of the radar's order, and
+     * {@code exactCurves[slot]} with the same for the forced blocks then the others by true mass (the
+     * group's per-row shares summed, as SOFTMAX_SUM combines the radar's); returns the number of forced
+     * blocks (read whatever the budget).
      */
     private static int errorCurve(AetherConfig config, SequenceKvCache sequence, int layer, int kvHead, float[] queries, int[] positions,
-                                  int queryHeads, double[][] curves, int slot) {
+                                  int queryHeads, double[][] curves, double[][] exactCurves, int slot) {
         KvBlockPool blocks = sequence.pool().blocks();
         int dim = blocks.headDim(), blockSize = blocks.blockSize(), count = sequence.blockCount(layer), length = sequence.length(layer);
         int group = queryHeads / sequence.kvHeads();
@@ -213,16 +222,15 @@ public final class LayerBudgetCalibration {
         }
         BlockSelector selector = new BlockSelector(config);
         float[] rank = new float[count];
-        double[] curve = new double[count + 1], mass = new double[count], weighted = new double[count * dim];
-        double[] logits = new double[length], dense = new double[dim], partial = new double[dim];
+        double[] curve = new double[count + 1], exactCurve = new double[count + 1];
+        double[][] mass = new double[group][count], weighted = new double[group][count * dim], dense = new double[group][dim];
+        double[] norm = new double[group], logits = new double[length], share = new double[count];
         double scale = 1.0 / Math.sqrt(dim);
         int forced = 0, samples = 0;
         for (int row = 0; row < positions.length; row++) {
             int position = positions[row], rowBase = (row * queryHeads + kvHead * group) * dim;
             forced = selector.rankingScores(sequence.pool(), ids, count, queries, rowBase, group, rank);
-            Integer[] order = new Integer[count];
-            for (int i = 0; i < count; i++) order[i] = i;
-            Arrays.sort(order, (a, b) -> Float.compare(rank[b], rank[a]));  // forced (+inf) first, then by score
+            Arrays.fill(share, 0);
             for (int r = 0; r < group; r++) {
                 int q = rowBase + r * dim;
                 double max = Double.NEGATIVE_INFINITY;
@@ -230,44 +238,94 @@ public final class LayerBudgetCalibration {
                     logits[t] = (double) VectorMath.dot(queries, q, keys, t * dim, dim) * scale;
                     max = Math.max(max, logits[t]);
                 }
-                Arrays.fill(mass, 0);
-                Arrays.fill(weighted, 0);
+                Arrays.fill(mass[r], 0);
+                Arrays.fill(weighted[r], 0);
                 double z = 0;
                 for (int t = 0; t <= position; t++) {
                     double w = Math.exp(logits[t] - max);
                     z += w;
                     int b = t / blockSize;
-                    mass[b] += w;
-                    for (int d = 0; d < dim; d++) weighted[b * dim + d] += w * values[t * dim + d];
+                    mass[r][b] += w;
+                    for (int d = 0; d < dim; d++) weighted[r][b * dim + d] += w * values[t * dim + d];
                 }
-                Arrays.fill(dense, 0);
-                for (int b = 0; b < count; b++) for (int d = 0; d < dim; d++) dense[d] += weighted[b * dim + d] / z;
-                double norm = Math.sqrt(sumOfSquares(dense));
-                if (norm == 0) continue;
-                Arrays.fill(partial, 0);
-                double kept = 0;
-                for (int k = 0; k < count; k++) {
-                    int b = order[k];
-                    kept += mass[b];
-                    for (int d = 0; d < dim; d++) partial[d] += weighted[b * dim + d];
-                    double err = 0;
-                    if (kept > 0) {
-                        for (int d = 0; d < dim; d++) {
-                            double diff = partial[d] / kept - dense[d];
-                            err += diff * diff;
-                        }
-                    } else {
-                        err = norm * norm;
-                    }
-                    curve[k + 1] += Math.sqrt(err) / norm;
-                }
-                curve[0] += 1;
+                Arrays.fill(dense[r], 0);
+                for (int b = 0; b < count; b++) for (int d = 0; d < dim; d++) dense[r][d] += weighted[r][b * dim + d] / z;
+                norm[r] = Math.sqrt(sumOfSquares(dense[r]));
+                for (int b = 0; b < count; b++) share[b] += mass[r][b] / z;
+            }
+            Integer[] radarOrder = new Integer[count], exactOrder = new Integer[count];
+            for (int i = 0; i < count; i++) radarOrder[i] = exactOrder[i] = i;
+            Arrays.sort(radarOrder, (a, b) -> Float.compare(rank[b], rank[a]));  // forced (+inf) first, then by score
+            Arrays.sort(exactOrder, (a, b) -> {                                  // forced first, then by true share
+                boolean fa = rank[a] == Float.POSITIVE_INFINITY, fb = rank[b] == Float.POSITIVE_INFINITY;
+                return fa != fb ? (fa ? -1 : 1) : Double.compare(share[b], share[a]);
+            });
+            for (int r = 0; r < group; r++) {
+                if (norm[r] == 0) continue;
+                accumulate(radarOrder, mass[r], weighted[r], dense[r], norm[r], count, dim, curve);
+                accumulate(exactOrder, mass[r], weighted[r], dense[r], norm[r], count, dim, exactCurve);
                 samples++;
             }
         }
-        if (samples > 0) for (int k = 0; k <= count; k++) curve[k] /= samples;
+        if (samples > 0) {
+            for (int k = 0; k <= count; k++) {
+                curve[k] /= samples;
+                exactCurve[k] /= samples;
+            }
+        }
         curves[slot] = curve;
+        exactCurves[slot] = exactCurve;
         return forced;
+    }
+
+    /** Adds one row's relative error of reading the first k blocks of {@code order}, for every k, to {@code curve}. */
+    private static void accumulate(Integer[] order, double[] mass, double[] weighted, double[] dense, double norm, int count, int dim,
+                                   double[] curve) {
+        double[] partial = new double[dim];
+        double kept = 0;
+        for (int k = 0; k < count; k++) {
+            int b = order[k];
+            kept += mass[b];
+            for (int d = 0; d < dim; d++) partial[d] += weighted[b * dim + d];
+            double err = 0;
+            if (kept > 0) {
+                for (int d = 0; d < dim; d++) {
+                    double diff = partial[d] / kept - dense[d];
+                    err += diff * diff;
+                }
+            } else {
+                err = norm * norm;
+            }
+            curve[k + 1] += Math.sqrt(err) / norm;
+        }
+        curve[0] += 1;
+    }
+
+    /**
+     * The layers that rerank: the {@code ceil(rerankShare * layers)} where a better order is worth the
+     * most, {@code sensitivity_l * (error_l(k_l)^2 - exactOrderError_l(k_l)^2)} at the layer's budget
+     * k_l (its {@code scales}, 1 = uniform): sensitive layers whose radar order loses to the true one.
+     * Null when the config names its layers, reranks everywhere or not at all (then
+     * {@link AetherConfig#reranks} decides).
+     */
+    public static boolean[] rerankLayers(AetherConfig config, SequenceKvCache sequence, Curves curves, double[] scales, double[] sensitivity) {
+        if (config.rerankFactor() <= 1 || !config.rerankLayers().isEmpty() || config.rerankShare() >= 1) return null;
+        int layers = sequence.layers();
+        double[] gain = new double[layers];
+        BlockSelector selector = new BlockSelector(config);
+        for (int layer = 0; layer < layers; layer++) {
+            double[] e = curves.error()[layer], x = curves.exactOrderError()[layer];
+            if (e == null || x == null) {
+                gain[layer] = Double.NEGATIVE_INFINITY;
+                continue;
+            }
+            int k = Math.min(e.length - 1, selector.budget(sequence.blockCount(layer), scales == null ? 1.0 : scales[layer]));
+            double weight = sensitivity == null ? 1.0 : sensitivity[layer];
+            gain[layer] = weight * (e[k] * e[k] - x[k] * x[k]);
+        }
+        boolean[] chosen = config.rerankLayersFor(gain);
+        for (int layer = 0; layer < layers; layer++) chosen[layer] &= gain[layer] > 0;  // no gain (e.g. every block kept): no rerank
+        return chosen;
     }
 
     private static double sumOfSquares(double[] x) {

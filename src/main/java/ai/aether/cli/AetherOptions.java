@@ -68,10 +68,11 @@ public final class AetherOptions {
     Double rerank;
 
     @Option(names = "--rerank-layers", paramLabel = "L", split = ",", description = "Layers that rerank, e.g. 17,19 "
-            + "(default: the --rerank-share most sensitive by the model's layer-sensitivity profile).")
+            + "(default: the --rerank-share of layers where the model's layer-sensitivity profile and the prompt's calibration "
+            + "predict a better block order helps most).")
     List<Integer> rerankLayers = new ArrayList<>();
 
-    @Option(names = "--rerank-share", paramLabel = "S", description = "Share of layers that rerank, the most sensitive first; 1 = every layer (default 0.2).")
+    @Option(names = "--rerank-share", paramLabel = "S", description = "Share of layers that rerank, where it helps most first; 1 = every layer (default 0.2).")
     Double rerankShare;
 
     @Option(names = "--kv", paramLabel = "TYPE", description = "KV cache storage: ${COMPLETION-CANDIDATES} (default FP16).")
@@ -136,7 +137,7 @@ public final class AetherOptions {
     private static String rerank(AetherConfig c) {
         if (c.rerankFactor() <= 1 || (c.selection() != SelectionMode.TARGET_SPARSITY && c.selection() != SelectionMode.TOP_K)) return "";
         String where = !c.rerankLayers().isEmpty() ? "layers " + c.rerankLayers()
-                : c.rerankShare() >= 1 ? "every layer" : String.format("the %.0f%% most sensitive layers", 100 * c.rerankShare());
+                : c.rerankShare() >= 1 ? "every layer" : String.format("the %.0f%% of layers where it helps most", 100 * c.rerankShare());
         return ", rerank " + java.math.BigDecimal.valueOf(c.rerankFactor()).stripTrailingZeros().toPlainString() + "x in " + where;
     }
 }

@@ -45,7 +45,7 @@ public final class AetherKvCache implements KvCache {
     private float[][] prefillQueries;                  // [layers][P * queryHeads * headDim] their post-RoPE queries
     private final float[][] calibrationQueries;        // [layers][ROWS * queryHeads * headDim] ring: slot = position % ROWS
     private final int[][] calibrationPositions;        // [layers][ROWS] position held by each slot, -1 if none
-    private final Map<AetherConfig, double[]> calibrations = new HashMap<>();  // budget scales per config for the cached prompt
+    private final Map<AetherConfig, Calibration> calibrations = new HashMap<>();  // per config, for the cached prompt
     private int calibratedLength;                      // the prompt length the calibration rows end at
     private double[] layerSensitivity;                 // [layers] from LayerSensitivityProbe, or null
     private long calibrationNanos;
@@ -234,8 +234,9 @@ public final class AetherKvCache implements KvCache {
         if (layer == 0) {
             decodeSteps++;
             if (scalesAppliedFor != config) {  // once per config and prompt, not per step
-                sequence.setBudgetScales(budgetScales());
-                sequence.setRerankLayers(layerSensitivity == null ? null : config.rerankLayersFor(layerSensitivity));
+                Calibration calibration = calibration();
+                sequence.setBudgetScales(calibration.scales());
+                sequence.setRerankLayers(calibration.rerank());
                 scalesAppliedFor = config;
             }
         }
@@ -324,19 +325,34 @@ public final class AetherKvCache implements KvCache {
     public double[] layerSensitivity() { return layerSensitivity == null ? null : layerSensitivity.clone(); }
 
     /**
-     * This decode step's per-layer budget scales: null (uniform) unless the config asks for CALIBRATED
-     * TARGET_SPARSITY and the prompt left calibration rows; computed once per config and prompt.
+     * What a config's selection uses for the cached prompt: per-layer budget scales (null: uniform)
+     * and the layers that rerank (null: the config alone decides).
      */
-    private double[] budgetScales() {
-        if (config.layerBudgets() != LayerBudgets.CALIBRATED || config.selection() != SelectionMode.TARGET_SPARSITY) return null;
-        double[] cached = calibrations.get(config);
-        if (cached != null || calibrations.containsKey(config)) return cached;
+    private record Calibration(double[] scales, boolean[] rerank) {}
+
+    /**
+     * This decode step's calibration, computed once per config and prompt: budget scales unless the
+     * config asks for UNIFORM budgets (or the prompt left no calibration rows); rerank layers chosen
+     * by their measured gain from a better block order when the error curves were measured, else by
+     * sensitivity alone.
+     */
+    private Calibration calibration() {
+        Calibration cached = calibrations.get(config);
+        if (cached != null) return cached;
         long t0 = System.nanoTime();
-        LayerBudgetCalibration.Curves curves = calibrationCurves(config);
+        boolean calibrated = config.layerBudgets() == LayerBudgets.CALIBRATED && config.selection() == SelectionMode.TARGET_SPARSITY;
+        LayerBudgetCalibration.Curves curves = calibrated ? calibrationCurves(config) : null;
         double[] scales = curves == null ? null : LayerBudgetCalibration.budgets(config, sequence, curves, layerSensitivity);
+        boolean[] rerank;
+        if (curves != null && layerSensitivity != null) {
+            rerank = LayerBudgetCalibration.rerankLayers(config, sequence, curves, scales, layerSensitivity);
+        } else {
+            rerank = layerSensitivity == null ? null : config.rerankLayersFor(layerSensitivity);
+        }
         calibrationNanos += System.nanoTime() - t0;
-        calibrations.put(config, scales);
-        return scales;
+        Calibration calibration = new Calibration(scales, rerank);
+        calibrations.put(config, calibration);
+        return calibration;
     }
 
     /** Every layer holds the same calibration positions (a prefill that stopped part-way through the layers leaves them uneven). */

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -127,6 +128,86 @@ class LayerBudgetCalibrationTest {
         double[] favourDiffuse = LayerBudgetCalibration.budgets(config, l.sequence(), curves, new double[] {1, 1e-4, 1e4});
         long needleEven = Math.round(even[1] * 0.25 * blocks), needleLess = Math.round(favourDiffuse[1] * 0.25 * blocks);
         assertTrue(needleLess < needleEven, "a layer whose errors matter 10^4x less gets fewer blocks: " + needleLess + " vs " + needleEven);
+    }
+
+    @Test
+    void exactOrderCurvesReadTheTrueHeaviestBlocksFirst() {
+        AetherConfig config = config();
+        Layers l = build(config, 11);
+        LayerBudgetCalibration.Curves curves = LayerBudgetCalibration.errorCurves(config, l.sequence(), l.queries(), l.positions(), HEADS);
+        int blocks = TOKENS / BLOCK;
+        for (int layer = 0; layer < LAYERS; layer++) {
+            double[] radar = curves.error()[layer], exact = curves.exactOrderError()[layer];
+            assertEquals(blocks + 1, exact.length);
+            assertEquals(1.0, exact[0], 1e-12, "nothing read: the whole output is missing");
+            assertEquals(0.0, exact[blocks], 1e-9, "every block read: exact");
+            assertEquals(0.0, radar[blocks], 1e-9);
+        }
+        for (int k = 1; k <= blocks; k++) assertEquals(0.0, curves.exactOrderError()[0][k], 1e-9, "layer 0's values are all equal");
+        // Independently, in float64: per row, the group's summed true block shares order the blocks after the
+        // forced ones (the sink and the newest block here), and the curve is the mean relative error over rows and heads.
+        assertEquals(2, curves.forced()[1]);
+        for (int layer = 1; layer < LAYERS; layer++) {
+            for (int k : new int[] {2, 5, 10, 20}) {
+                double sum = 0;
+                for (int row = 0; row < ROWS; row++) {
+                    int position = l.positions()[row];
+                    double[] share = new double[blocks];
+                    for (int h = 0; h < HEADS; h++) {
+                        double[] logits = new double[position + 1];
+                        double max = Double.NEGATIVE_INFINITY, z = 0;
+                        for (int t = 0; t <= position; t++) {
+                            double dot = 0;
+                            for (int d = 0; d < DIM; d++) dot += (double) l.queries()[layer][(row * HEADS + h) * DIM + d] * l.keys()[layer][t * DIM + d];
+                            logits[t] = dot / Math.sqrt(DIM);
+                            max = Math.max(max, logits[t]);
+                        }
+                        for (int t = 0; t <= position; t++) z += Math.exp(logits[t] - max);
+                        for (int t = 0; t <= position; t++) share[t / BLOCK] += Math.exp(logits[t] - max) / z;
+                    }
+                    Integer[] order = new Integer[blocks - 2];
+                    for (int b = 1; b < blocks - 1; b++) order[b - 1] = b;
+                    Arrays.sort(order, (a, b) -> Double.compare(share[b], share[a]));
+                    boolean[] keep = new boolean[blocks];
+                    keep[0] = keep[blocks - 1] = true;
+                    for (int i = 0; i < k - 2; i++) keep[order[i]] = true;
+                    float[] q = Arrays.copyOfRange(l.queries()[layer], row * HEADS * DIM, (row + 1) * HEADS * DIM);
+                    for (int h = 0; h < HEADS; h++) {
+                        double[] exactOut = Reference.attention(q, h * DIM, l.keys()[layer], l.values()[layer], TOKENS, DIM, BLOCK, null, position);
+                        double[] sparse = Reference.attention(q, h * DIM, l.keys()[layer], l.values()[layer], TOKENS, DIM, BLOCK, keep, position);
+                        double diff = 0, norm = 0;
+                        for (int d = 0; d < DIM; d++) {
+                            diff += (sparse[d] - exactOut[d]) * (sparse[d] - exactOut[d]);
+                            norm += exactOut[d] * exactOut[d];
+                        }
+                        sum += Math.sqrt(diff / norm);
+                    }
+                }
+                assertEquals(sum / (ROWS * HEADS), curves.exactOrderError()[layer][k], 1e-6, "layer " + layer + ", k " + k);
+            }
+        }
+    }
+
+    @Test
+    void rerankLayersAreWhereSensitivityTimesTheOrdersGapIsLargest() {
+        AetherConfig config = config().toBuilder().rerankFactor(2).rerankShare(0.3).build();  // ceil(0.3 x 3) = 1 layer
+        Layers l = build(config, 3);
+        int blocks = TOKENS / BLOCK;
+        double[][] radar = new double[LAYERS][blocks + 1], exact = new double[LAYERS][blocks + 1];
+        for (int layer = 0; layer < LAYERS; layer++) {
+            Arrays.fill(radar[layer], 0.5);
+            Arrays.fill(exact[layer], 0.5);
+        }
+        Arrays.fill(exact[0], 0.3);  // gap 0.25 - 0.09 = 0.16
+        Arrays.fill(exact[2], 0.1);  // gap 0.25 - 0.01 = 0.24
+        LayerBudgetCalibration.Curves curves = new LayerBudgetCalibration.Curves(radar, exact, new int[] {2, 2, 2}, new int[] {10, 10, 10});
+        boolean[] even = LayerBudgetCalibration.rerankLayers(config, l.sequence(), curves, null, new double[] {1, 1, 1});
+        assertArrayEquals(new boolean[] {false, false, true}, even);
+        boolean[] weighted = LayerBudgetCalibration.rerankLayers(config, l.sequence(), curves, null, new double[] {2, 100, 1});
+        assertArrayEquals(new boolean[] {true, false, false}, weighted, "layer 1 gains nothing from a better order, however sensitive");
+        AetherConfig named = config.toBuilder().rerankLayers(java.util.Set.of(1)).build();
+        assertEquals(null, LayerBudgetCalibration.rerankLayers(named, l.sequence(), curves, null, new double[] {1, 1, 1}),
+                "named layers: the config decides");
     }
 
     @Test
