@@ -73,9 +73,9 @@ public final class SequenceKvCache {
     }
 
     /**
-     * Which layers rerank the radar's candidates by exact mass for this sequence (chosen from the
-     * prompt's layer sensitivities, {@link AetherConfig#rerankShare()}), or null to leave it to
-     * {@link AetherConfig#reranks(int)}.
+     * Which layers rerank the radar's candidates by exact mass for this sequence (chosen for the
+     * prompt, {@link LayerBudgetCalibration#rerankLayers} or {@link AetherConfig#rerankLayersFor}), or
+     * null to leave it to {@link AetherConfig#reranks(int)}.
      */
     public void setRerankLayers(boolean[] layersThatRerank) {
         if (layersThatRerank != null && layersThatRerank.length != layers) {
