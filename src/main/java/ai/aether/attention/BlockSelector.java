@@ -330,8 +330,26 @@ public final class BlockSelector {
             for (int r = 0; r < rows; r++) scores[r * count + i] = forced[i] ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
         }
         combineRows(rows, count);
-        for (int i = 0; i < count; i++) if (!shortlist[i] && !forced[i]) groupScore[i] = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            if (!shortlist[i] && !forced[i]) groupScore[i] = Float.NEGATIVE_INFINITY;
+            else if (shortlist[i]) groupScore[i] = coarse(groupScore[i]);
+        }
         keepBest(count, k, keep);
+    }
+
+    /**
+     * {@code v} with its 11 lowest mantissa bits cleared (12 significant bits kept, order preserved
+     * weakly). Vector exp and lane sums round differently before and after the JIT compiles them, so
+     * exact masses that tie to a few ulps would otherwise rank differently from run to run; cleared
+     * bits make such near-ties real ties, which {@link #keepBest} breaks by position.
+     */
+    static float coarse(float v) {
+        return Float.isFinite(v) ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & ~0x7FF) : v;
+    }
+
+    /** {@code v} with 8 significant bits (the rest of the mantissa cleared): for rankings that must not follow rounding noise. */
+    static double coarse8(double v) {
+        return Double.isFinite(v) ? Double.longBitsToDouble(Double.doubleToRawLongBits(v) & ~((1L << 45) - 1)) : v;
     }
 
     private static double logSumExp(double[] values, int from, int n) {

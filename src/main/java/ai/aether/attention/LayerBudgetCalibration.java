@@ -80,7 +80,11 @@ public final class LayerBudgetCalibration {
             double[] e = curves.error()[layer];
             if (e == null) continue;
             cost[layer] = new double[e.length];
-            for (int k = 0; k < e.length; k++) cost[layer][k] = weight == null ? e[k] : weight[layer] * e[k] * e[k];
+            // Coarse values: the curves carry rounding noise that differs before and after the JIT compiles
+            // the vector code, and the allocation below must not follow it from run to run.
+            for (int k = 0; k < e.length; k++) {
+                cost[layer][k] = BlockSelector.coarse8(weight == null ? e[k] : weight[layer] * e[k] * e[k]);
+            }
             budget[layer] = Math.max(1, curves.forced()[layer]);
             total += curves.uniform()[layer];
             given += budget[layer];
@@ -321,7 +325,7 @@ public final class LayerBudgetCalibration {
             }
             int k = Math.min(e.length - 1, selector.budget(sequence.blockCount(layer), scales == null ? 1.0 : scales[layer]));
             double weight = sensitivity == null ? 1.0 : sensitivity[layer];
-            gain[layer] = weight * (e[k] * e[k] - x[k] * x[k]);
+            gain[layer] = BlockSelector.coarse8(weight * (e[k] * e[k] - x[k] * x[k]));  // coarse: see budgets()
         }
         boolean[] chosen = config.rerankLayersFor(gain);
         for (int layer = 0; layer < layers; layer++) chosen[layer] &= gain[layer] > 0;  // no gain (e.g. every block kept): no rerank

@@ -126,6 +126,24 @@ class RerankTest {
     }
 
     @Test
+    void coarseValuesKeepTheOrderAndMergeNearTies() {
+        Random r = new Random(9);
+        for (int i = 0; i < 10_000; i++) {
+            float a = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(6) - 3)), b = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(6) - 3));
+            if (a < b) assertTrue(BlockSelector.coarse(a) <= BlockSelector.coarse(b), a + " < " + b);
+            double x = a, y = b;
+            if (x < y) assertTrue(BlockSelector.coarse8(x) <= BlockSelector.coarse8(y), x + " < " + y);
+            assertTrue(Math.abs(BlockSelector.coarse(a) - a) <= Math.abs(a) * 0x1p-11, "12 significant bits kept: " + a);
+            assertTrue(Math.abs(BlockSelector.coarse8(x) - x) <= Math.abs(x) * 0x1p-7, "8 significant bits kept: " + x);
+        }
+        // Values a few ulps apart (rounding noise) fall together unless they straddle a boundary.
+        float v = 0.3f;
+        assertEquals(BlockSelector.coarse(v), BlockSelector.coarse(Math.nextUp(Math.nextUp(v))));
+        assertEquals(Float.POSITIVE_INFINITY, BlockSelector.coarse(Float.POSITIVE_INFINITY));
+        assertEquals(Double.NEGATIVE_INFINITY, BlockSelector.coarse8(Double.NEGATIVE_INFINITY));
+    }
+
+    @Test
     void invalidRerankSettingsNameTheField() {
         IllegalArgumentException low = assertThrows(IllegalArgumentException.class, () -> AetherConfig.builder().rerankFactor(0.5).build());
         assertTrue(low.getMessage().contains("rerankFactor must be in [1, 16]"), low.getMessage());
