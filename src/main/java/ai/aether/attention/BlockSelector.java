@@ -192,12 +192,7 @@ public final class BlockSelector {
             }
             int tokens = metadata.tokenCount(id);
             double[] logits = blockLogits(pool, id, tokens, queries, rowOffset, rows);
-            for (int r = 0; r < rows; r++) {
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int t = 0; t < tokens; t++) max = Math.max(max, logits[r * tokens + t]);
-                for (int t = 0; t < tokens; t++) sum += Math.exp(logits[r * tokens + t] - max);
-                out[r * count + i] = (float) (max + Math.log(sum));
-            }
+            for (int r = 0; r < rows; r++) out[r * count + i] = (float) logSumExp(logits, r * tokens, tokens);
         }
     }
 

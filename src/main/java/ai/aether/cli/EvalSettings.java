@@ -82,14 +82,12 @@ final class EvalSettings {
                 case "window" -> b.localWindow(integer(where, value));
                 case "sinks" -> b.sinkBlocks(integer(where, value));
                 case "min-seq" -> b.minSeqLength(integer(where, value));
-                case "dense-layers" -> b.denseLayers(value.equals("none") ? new int[0]
-                        : Arrays.stream(value.split(":")).mapToInt(v -> integer(where, v)).toArray());
+                case "dense-layers" -> b.denseLayers(layers(where, value));
                 case "score" -> b.radarScore(constant(where, value, RadarScore.class, RadarScore::valueOf));
                 case "combine" -> b.groupCombine(constant(where, value, GroupCombine.class, GroupCombine::valueOf));
                 case "budgets" -> b.layerBudgets(constant(where, value, LayerBudgets.class, LayerBudgets::valueOf));
                 case "rerank" -> b.rerankFactor(number(where, value));
-                case "rerank-layers" -> b.rerankLayers(value.equals("none") ? java.util.Set.of()
-                        : Arrays.stream(value.split(":")).map(v -> integer(where, v)).collect(java.util.stream.Collectors.toSet()));
+                case "rerank-layers" -> b.rerankLayers(layers(where, value));
                 case "rerank-share" -> b.rerankShare(number(where, value));
                 case "block-size", "kv" -> throw new IllegalArgumentException(where + " cannot differ between settings (they decode the same "
                         + "stored blocks); give --block-size / --kv once");
@@ -128,6 +126,12 @@ final class EvalSettings {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(where + " must be a number, got '" + value + "'");
         }
+    }
+
+    /** Layer indices separated by ':' (e.g. 0:1), or none. */
+    private static java.util.Set<Integer> layers(String where, String value) {
+        return value.equals("none") ? java.util.Set.of()
+                : Arrays.stream(value.split(":")).map(v -> integer(where, v)).collect(java.util.stream.Collectors.toSet());
     }
 
     private static int integer(String where, String value) {

@@ -114,7 +114,7 @@ final class BlockAttentionKernel {
     static void attendBlock(KvBlockPool pool, int blockId, int blockStart, int blockTokens, Scratch s, int rows,
                             int[] rowLimit, float[] max, int maxOffset, float[] sum, int sumOffset,
                             float[] acc, int accOffset) {
-        int headDim = pool.headDim(), keyStride = pool.keyStride(), valueStride = pool.valueStride();
+        int keyStride = pool.keyStride(), valueStride = pool.valueStride();
         int maxValid = 0;
         for (int r = 0; r < rows; r++) {
             int n = rowLimit == null ? blockTokens : Math.min(blockTokens, rowLimit[r] - blockStart + 1);
@@ -122,23 +122,12 @@ final class BlockAttentionKernel {
             maxValid = Math.max(maxValid, s.validTokens[r]);
         }
         if (maxValid == 0) return;
-        int mode = switch (pool.dtype()) {
-            case FP32 -> MODE_FP32;
-            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
-            case BF16 -> MODE_BF16;
-        };
-        float[] keys = pool.dataF32(blockId), values = keys;          // the block's slab, one of them null
-        short[] keysHalf = pool.dataHalf(blockId), valuesHalf = keysHalf;
-        int keyBase = pool.keyOffset(blockId), valueBase = pool.valueOffset(blockId);
+        int mode = mode(pool, s);
+        float[] values = pool.dataF32(blockId);           // the block's slab, one of them null
+        short[] valuesHalf = pool.dataHalf(blockId);
+        int valueBase = pool.valueOffset(blockId);
         float[] logits = s.logits;
-        int tokenChunks = roundUp(maxValid, LANES);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        if (rows - r == 3) {
-            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        } else {
-            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        }
+        blockLogits(pool, blockId, mode, roundUp(maxValid, LANES), s, rows);
         boolean anyValid = false;
         for (int row = 0; row < rows; row++) {
             anyValid |= softmaxStep(logits, row * keyStride, s.validTokens[row], keyStride,
@@ -146,7 +135,7 @@ final class BlockAttentionKernel {
                     sum, sumOffset + row, acc, accOffset + row * valueStride, valueStride);
         }
         if (!anyValid) return;
-        r = 0;
+        int r = 0;
         for (; r + 4 <= rows; r += 4) {
             accumulateFourRows(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 4), acc, accOffset);
         }
@@ -164,24 +153,9 @@ final class BlockAttentionKernel {
      * only, with the same logit loops as {@link #attendBlock}.
      */
     static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride) {
-        int headDim = pool.headDim(), keyStride = pool.keyStride();
-        int mode = switch (pool.dtype()) {
-            case FP32 -> MODE_FP32;
-            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
-            case BF16 -> MODE_BF16;
-        };
-        float[] keys = pool.dataF32(blockId);
-        short[] keysHalf = pool.dataHalf(blockId);
-        int keyBase = pool.keyOffset(blockId);
+        int keyStride = pool.keyStride(), tokenChunks = roundUp(blockTokens, LANES);
         float[] logits = s.logits;
-        int tokenChunks = roundUp(blockTokens, LANES);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        if (rows - r == 3) {
-            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        } else {
-            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, logits);
-        }
+        blockLogits(pool, blockId, mode(pool, s), tokenChunks, s, rows);
         for (int row = 0; row < rows; row++) {
             int offset = row * keyStride;
             for (int t = blockTokens; t < tokenChunks; t++) logits[offset + t] = Float.NEGATIVE_INFINITY;
@@ -193,6 +167,29 @@ final class BlockAttentionKernel {
                 sumV = sumV.add(FloatVector.fromArray(SPECIES, logits, offset + t).sub(max).lanewise(VectorOperators.EXP));
             }
             out[outOffset + row * outStride] = max + (float) Math.log(sumV.reduceLanes(VectorOperators.ADD));
+        }
+    }
+
+    /** How {@link #load} reads this pool's elements (FP16 raw when the queries were pre-scaled, {@link Scratch#rawHalf}). */
+    private static int mode(KvBlockPool pool, Scratch s) {
+        return switch (pool.dtype()) {
+            case FP32 -> MODE_FP32;
+            case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
+            case BF16 -> MODE_BF16;
+        };
+    }
+
+    /** {@code s.logits[row][t] = q_row . k_t} for the block's first {@code tokenChunks} keys (a multiple of LANES), every row. */
+    private static void blockLogits(KvBlockPool pool, int blockId, int mode, int tokenChunks, Scratch s, int rows) {
+        float[] keys = pool.dataF32(blockId);
+        short[] keysHalf = pool.dataHalf(blockId);
+        int keyBase = pool.keyOffset(blockId), keyStride = pool.keyStride(), headDim = pool.headDim();
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+        if (rows - r == 3) {
+            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+        } else {
+            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
         }
     }
 
