@@ -1,5 +1,6 @@
 package ai.aether.attention;
 
+import ai.aether.kernels.ops.Lanes;
 import ai.aether.kernels.attention.ExactBlockMass;
 import ai.aether.kernels.attention.KvBlockPool;
 import jdk.incubator.vector.FloatVector;
@@ -253,11 +254,11 @@ public final class BlockSelector {
             for (i = 0; i < bound; i += SPECIES.length()) {
                 FloatVector s = FloatVector.fromArray(SPECIES, scores, row + i);
                 VectorMask<Float> finite = s.test(VectorOperators.IS_FINITE);
-                FloatVector e = s.sub(max).lanewise(VectorOperators.EXP, finite).blend(0f, finite.not());
+                FloatVector e = Lanes.exp(s.sub(max)).blend(0f, finite.not());
                 e.intoArray(exps, i);
                 sum = sum.add(e);
             }
-            float z = sum.reduceLanes(VectorOperators.ADD);
+            float z = Lanes.sum(sum);
             for (; i < count; i++) {
                 float s = scores[row + i];
                 exps[i] = Float.isFinite(s) ? (float) Math.exp(s - max) : 0f;

@@ -1,5 +1,6 @@
 package ai.aether.attention;
 
+import ai.aether.kernels.ops.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -141,7 +142,7 @@ public final class EventRadar {
                 sums = sums.add(q);
                 norms = norms.add(magnitude);
             }
-            float sum = sums.reduceLanes(VectorOperators.ADD), l1 = norms.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(sums), l1 = Lanes.sum(norms);
             for (; d < dim; d++) {
                 float q = queries[q0 + d], reach = beta * Math.abs(q);
                 codeWeights[w0 + d] = q - reach;
@@ -257,10 +258,10 @@ public final class EventRadar {
                 if (n > 2) a2 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w2 + j).fma(c, a2);
                 if (n > 3) a3 = FloatVector.fromArray(CODE_FLOATS, codeWeights, w3 + j).fma(c, a3);
             }
-            dots[r0] = a0.reduceLanes(VectorOperators.ADD);
-            if (n > 1) dots[r0 + 1] = a1.reduceLanes(VectorOperators.ADD);
-            if (n > 2) dots[r0 + 2] = a2.reduceLanes(VectorOperators.ADD);
-            if (n > 3) dots[r0 + 3] = a3.reduceLanes(VectorOperators.ADD);
+            dots[r0] = Lanes.sum(a0);
+            if (n > 1) dots[r0 + 1] = Lanes.sum(a1);
+            if (n > 2) dots[r0 + 2] = Lanes.sum(a2);
+            if (n > 3) dots[r0 + 3] = Lanes.sum(a3);
             for (; j < width; j++) {
                 for (int r = 0; r < n; r++) dots[r0 + r] += codeWeights[w0 + r * width + j] * records[base + j];
             }
@@ -291,7 +292,7 @@ public final class EventRadar {
             acc = qv.fma(FloatVector.fromArray(SPECIES, center, base + d), acc);
             acc = qv.abs().mul(beta).fma(FloatVector.fromArray(SPECIES, half, base + d), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; d < dim; d++) s += q[qOff + d] * center[base + d] + beta * Math.abs(q[qOff + d]) * half[base + d];
         return s;
     }
@@ -316,7 +317,7 @@ public final class EventRadar {
         for (; i < bound; i += SPECIES.length()) {
             acc = FloatVector.fromArray(SPECIES, a, aOff + i).fma(FloatVector.fromArray(SPECIES, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

@@ -1,5 +1,6 @@
 package ai.aether.kernels.attention;
 
+import ai.aether.kernels.ops.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -164,9 +165,9 @@ final class BlockAttentionKernel {
             float max = maxV.reduceLanes(VectorOperators.MAX);
             FloatVector sumV = FloatVector.zero(SPECIES);
             for (int t = 0; t < tokenChunks; t += LANES) {
-                sumV = sumV.add(FloatVector.fromArray(SPECIES, logits, offset + t).sub(max).lanewise(VectorOperators.EXP));
+                sumV = sumV.add(Lanes.exp(FloatVector.fromArray(SPECIES, logits, offset + t).sub(max)));
             }
-            out[outOffset + row * outStride] = max + (float) Math.log(sumV.reduceLanes(VectorOperators.ADD));
+            out[outOffset + row * outStride] = max + (float) Math.log(Lanes.sum(sumV));
         }
     }
 
@@ -356,12 +357,12 @@ final class BlockAttentionKernel {
         float newMax = Math.max(oldMax, blockMax);
         FloatVector sumV = FloatVector.zero(SPECIES);
         for (int t = 0; t < chunks; t += LANES) {
-            FloatVector p = FloatVector.fromArray(SPECIES, logits, offset + t).sub(newMax).lanewise(VectorOperators.EXP);
+            FloatVector p = Lanes.exp(FloatVector.fromArray(SPECIES, logits, offset + t).sub(newMax));
             p.mul(storeScale).intoArray(logits, offset + t);
             sumV = sumV.add(p);
         }
         for (int t = chunks; t < keyStride; t++) logits[offset + t] = 0f;
-        float blockSum = sumV.reduceLanes(VectorOperators.ADD);
+        float blockSum = Lanes.sum(sumV);
         if (newMax > oldMax && oldMax != Float.NEGATIVE_INFINITY) {
             float alpha = (float) Math.exp(oldMax - newMax);
             sum[sumIndex] *= alpha;

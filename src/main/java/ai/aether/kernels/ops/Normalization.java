@@ -27,7 +27,7 @@ public final class Normalization {
                 FloatVector v = FloatVector.fromArray(F, x, off + i);
                 acc = v.fma(v, acc);
             }
-            float sumSquares = acc.reduceLanes(VectorOperators.ADD);
+            float sumSquares = Lanes.sum(acc);
             for (; i < n; i++) sumSquares += x[off + i] * x[off + i];
             float inverseRms = (float) (1.0 / Math.sqrt(sumSquares / n + eps));
             i = 0;

@@ -1,5 +1,6 @@
 package ai.aether.kernels.quant;
 
+import ai.aether.kernels.ops.Lanes;
 import ai.aether.kernels.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -40,7 +41,7 @@ final class FloatRowKernels {
                 FloatVector w = FloatVector.fromMemorySegment(FLOATS, data, rowOffset + 4L * i, ByteOrder.LITTLE_ENDIAN);
                 acc = w.fma(FloatVector.fromArray(FLOATS, x, xOff + i), acc);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(acc);
             for (; i < cols; i++) sum += data.get(FLOAT, rowOffset + 4L * i) * x[xOff + i];
             return sum;
         }
@@ -86,7 +87,7 @@ final class FloatRowKernels {
             for (; i < bound; i += LANES) {
                 acc = load(data, rowOffset + 2L * i).fma(FloatVector.fromArray(FLOATS, x, xOff + i), acc);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(acc);
             for (; i < cols; i++) sum += Float.intBitsToFloat(data.get(SHORT, rowOffset + 2L * i) << 16) * x[xOff + i];
             return sum;
         }

@@ -1,5 +1,6 @@
 package ai.aether.kernels.quant;
 
+import ai.aether.kernels.ops.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -66,7 +67,7 @@ final class Q4F32VectorKernel implements RowKernel {
                 acc1 = high(packed).fma(d, m).fma(FloatVector.fromArray(FLOATS, x, xb + BLOCK / 2 + j), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc0.add(acc1));
     }
 
     private static FloatVector low(ByteVector packed) {

@@ -1,5 +1,6 @@
 package ai.aether.kernels.quant;
 
+import ai.aether.kernels.ops.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -80,7 +81,7 @@ final class Q4PackedRows implements PackedRows {
                 acc1 = high.fma(d, m).fma(FloatVector.fromArray(FLOATS, x, xb + PACKED_BLOCK + j), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc0.add(acc1));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ai.aether.kernels.quant;
 
+import ai.aether.kernels.ops.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -47,6 +48,6 @@ final class Q8_0F32VectorKernel implements RowKernel {
             }
             acc = blockSum.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 }

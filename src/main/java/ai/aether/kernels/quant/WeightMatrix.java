@@ -1,5 +1,6 @@
 package ai.aether.kernels.quant;
 
+import ai.aether.kernels.ops.Lanes;
 import ai.aether.kernels.Parallel;
 import ai.aether.kernels.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
@@ -232,7 +233,12 @@ public final class WeightMatrix {
         store(a32, w3, x2, bound, cols, y, (token + 2) * outRows + r + 3); store(a33, w3, x3, bound, cols, y, (token + 3) * outRows + r + 3);
     }
 
-    /** y[at] = the lanes of acc plus the scalar tail of row . x beyond the vector bound. */
+    /**
+     * y[at] = the lanes of acc plus the scalar tail of row . x beyond the vector bound. The one lane sum
+     * not through {@link Lanes#sum}: sixteen of them per register block made the fixed-order sum cost
+     * ~20% of prefill speed, so a prefill's rounding can differ in the last bit with the JIT's state
+     * (decode, selection and calibration do not).
+     */
     private static void store(FloatVector acc, float[] row, float[] x, int bound, int cols, float[] y, int at) {
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (int c = bound; c < cols; c++) sum += row[c] * x[c];
