@@ -46,7 +46,7 @@ public final class AgreementEval {
             int[] prompt = prompts.get(i);
             try (Prefilled p = Prefilled.of(llm, prompt, steps + 6, SideBySide.baseConfig(withDense))) {
                 List<SideBySide.Agreement> forced = SideBySide.teacherForced(p, steps, withDense);
-                SideBySide.Outcome free = SideBySide.run(p, steps, withDense, null);
+                SideBySide.Outcome free = SideBySide.run(p, steps, withDense, null, false);
                 SideBySide.Run dense = free.runs().getFirst();
                 for (int s = 1; s < withDense.size(); s++) {
                     SideBySide.Run run = free.runs().get(s);

@@ -38,33 +38,15 @@ public final class Lanes {
 
     private Lanes() {}
 
-    // The helpers below stay under 35 bytes of bytecode each, the JIT's limit for inlining at call
-    // sites it has not seen run often: a vector crossing a call that is not inlined is boxed.
-
     /** The shuffle taking lane i to lane i ^ d (d a power of two below the lane count). */
-    public static VectorShuffle<Float> swap(VectorSpecies<Float> species, int d) {
+    private static VectorShuffle<Float> swap(VectorSpecies<Float> species, int d) {
         int[] lanes = new int[species.length()];
         for (int i = 0; i < lanes.length; i++) lanes[i] = i ^ d;
         return VectorShuffle.fromValues(species, lanes);
     }
 
-    /** The lanes whose bit d is set. */
-    public static VectorMask<Float> upper(VectorSpecies<Float> species, int d) {
-        boolean[] set = new boolean[species.length()];
-        for (int i = 0; i < set.length; i++) set[i] = (i & d) != 0;
-        return VectorMask.fromArray(species, set, 0);
-    }
-
-    /**
-     * Half the lane sums of two vectors at once: lane i is {@code a[i] + a[i ^ d]} where bit d of i is
-     * clear, {@code b[i] + b[i ^ d]} where it is set, given {@code upper(species, d)} and
-     * {@code swap(species, d)} (keep them in static finals). Folding n vectors pairwise with d = n/2,
-     * n/4, ..., 1 leaves one vector holding all n lane sums, input k in lane bit-reverse(k), with
-     * half the shuffles and adds of n separate reductions, in a fixed order.
-     */
-    public static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> upper, VectorShuffle<Float> swap) {
-        return a.blend(b, upper).add(b.blend(a, upper).rearrange(swap));
-    }
+    // sum() and its helpers stay under 35 bytes of bytecode each, the JIT's limit for inlining at call
+    // sites it has not seen run often: a vector crossing a call that is not inlined is boxed.
 
     /** The sum of the lanes, added in a fixed order: lane 0 plus lane n/2, then the same with n/4, ..., down to lane 1. */
     public static float sum(FloatVector v) {

@@ -1,7 +1,6 @@
 package ai.aether.kernels.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** RMSNorm: out = x / sqrt(mean(x^2) + eps) * weight. */

@@ -1,6 +1,5 @@
 package ai.aether.kernels.quant;
 
-import ai.aether.kernels.ops.Lanes;
 import ai.aether.kernels.Parallel;
 import ai.aether.kernels.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
@@ -235,7 +234,7 @@ public final class WeightMatrix {
 
     /**
      * y[at] = the lanes of acc plus the scalar tail of row . x beyond the vector bound. The one lane sum
-     * not through {@link Lanes#sum}: sixteen of them per register block made the fixed-order sum cost
+     * not through {@link ai.aether.kernels.ops.Lanes#sum}: sixteen of them per register block made the fixed-order sum cost
      * ~20% of prefill speed, so a prefill's rounding can differ in the last bit with the JIT's state
      * (decode, selection and calibration do not).
      */
