@@ -335,9 +335,10 @@ public final class BlockSelector {
 
     /**
      * {@code v} with its 11 lowest mantissa bits cleared (12 significant bits kept, order preserved
-     * weakly). Vector exp and lane sums round differently before and after the JIT compiles them, so
-     * exact masses that tie to a few ulps would otherwise rank differently from run to run; cleared
-     * bits make such near-ties real ties, which {@link #keepBest} breaks by position.
+     * weakly). The prompt's KV cache can differ in its last bits from one process to the next (the
+     * prefill matmul's lane sums follow the JIT's state, {@code WeightMatrix}), so exact masses that
+     * tie to a few ulps would otherwise rank differently from run to run; cleared bits make such
+     * near-ties real ties, which {@link #keepBest} breaks by position.
      */
     static float coarse(float v) {
         return Float.isFinite(v) ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & ~0x7FF) : v;

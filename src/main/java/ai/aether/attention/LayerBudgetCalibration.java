@@ -80,8 +80,8 @@ public final class LayerBudgetCalibration {
             double[] e = curves.error()[layer];
             if (e == null) continue;
             cost[layer] = new double[e.length];
-            // Coarse values: the curves carry rounding noise that differs before and after the JIT compiles
-            // the vector code, and the allocation below must not follow it from run to run.
+            // Coarse values: the curves carry rounding noise from run to run (the prompt's KV cache can differ in
+            // its last bits, BlockSelector.coarse), and the allocation below must not follow it.
             for (int k = 0; k < e.length; k++) {
                 cost[layer][k] = BlockSelector.coarse8(weight == null ? e[k] : weight[layer] * e[k] * e[k]);
             }

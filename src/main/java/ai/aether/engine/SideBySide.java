@@ -127,15 +127,7 @@ public final class SideBySide {
         Model model = prefilled.llm().model();
         AetherKvCache cache = prefilled.cache();
         int length = prefilled.promptLength();
-        for (Setting s : timed ? settings : List.<Setting>of()) {  // compile every path before anything is timed
-            long start = System.nanoTime();
-            int rounds = 0;
-            do {
-                prefilled.rewind(s.config());
-                int token = prefilled.firstToken();
-                for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, length + i, cache));
-            } while (++rounds < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS);
-        }
+        if (timed) warmUp(prefilled, settings);
         List<Run> runs = new ArrayList<>();
         for (Setting s : settings) {
             report(progress, "decode: " + s.name());
@@ -143,6 +135,21 @@ public final class SideBySide {
             runs.add(decode(model, prefilled.llm().tokenizer(), cache, length, prefilled.firstToken(), maxTokens, s));
         }
         return new Outcome(length, prefilled.prefillNanos(), List.copyOf(runs));
+    }
+
+    /** Decodes warm-up rounds under every setting so that every path is compiled before anything is timed. */
+    private static void warmUp(Prefilled prefilled, List<Setting> settings) {
+        Model model = prefilled.llm().model();
+        int length = prefilled.promptLength();
+        for (Setting s : settings) {
+            long start = System.nanoTime();
+            int rounds = 0;
+            do {
+                prefilled.rewind(s.config());
+                int token = prefilled.firstToken();
+                for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, length + i, prefilled.cache()));
+            } while (++rounds < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS);
+        }
     }
 
     /** The config the prompt is prefilled under (block size and KV dtype every setting must share): the first CALIBRATED setting's, else the first non-dense one's (defaults if all are dense). */
