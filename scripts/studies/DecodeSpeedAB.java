@@ -48,8 +48,9 @@ public class DecodeSpeedAB {
             try (SideBySide.Prefilled p = SideBySide.Prefilled.of(llm, prompt, steps + 8, def)) {
                 for (int rep = 0; rep < 2; rep++) {
                     for (SideBySide.Run run : SideBySide.run(p, steps, settings, s -> {}).runs()) {
-                        System.out.printf("%s %d steps median %.1f tok/s, bytes read %.1f%% of dense%n", run.setting().name(),
-                                run.stepNanos().length, run.decodeTokensPerSecond(), 100 * run.attention().bytesReadShare());
+                                                System.out.printf("%s %d steps median %.1f tok/s, bytes read %.1f%% of dense, selection %.1f%% of attention time%n",
+                                run.setting().name(), run.stepNanos().length, run.decodeTokensPerSecond(), 100 * run.attention().bytesReadShare(),
+                                100 * run.attention().selectionShare());
                     }
                 }
             }

@@ -3,13 +3,14 @@ package ai.aether.attention;
 import ai.aether.kernels.Parallel;
 import ai.aether.kernels.attention.AttentionBackend;
 import ai.aether.kernels.attention.DecodePlan;
+import ai.aether.kernels.attention.ExactBlockMass;
 import ai.aether.kernels.attention.KvBlockPool;
 import ai.aether.kernels.attention.PrefillRequest;
 
 /**
  * AETHER attention for one model shape: per layer and decode step, the event radar scores the
  * blocks, selection fills a {@link DecodePlan}, the backend plans and runs it. Holds the plan
- * (the caller-owned workspace) and per-thread selectors, so one instance serves one engine
+ * (the caller-owned workspace) and one selector per list, so one instance serves one engine
  * thread; it is not thread-safe.
  *
  * <pre>{@code
@@ -25,7 +26,7 @@ public final class AetherAttention {
     private final int kvHeads;
     private final int headDim;
     private final AttentionBackend backend;
-    private final ThreadLocal<BlockSelector> selectors;
+    private BlockSelector[] selectors = new BlockSelector[0];  // [lists] one per list: a deferred rerank keeps its state there
     private DecodePlan plan;
     private boolean[][] keepScratch = new boolean[0][];  // [lists][blocks]
     private BlockSelector.Outcome[] outcomes = new BlockSelector.Outcome[0];
@@ -46,7 +47,6 @@ public final class AetherAttention {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.backend = backend;
-        this.selectors = ThreadLocal.withInitial(() -> new BlockSelector(config));
     }
 
     public AetherConfig config() { return config; }
@@ -108,21 +108,40 @@ public final class AetherAttention {
             keepScratch = new boolean[lists][];
             outcomes = new BlockSelector.Outcome[lists];
         }
+        if (selectors.length < lists) {
+            BlockSelector[] grown = java.util.Arrays.copyOf(selectors, lists);
+            for (int l = selectors.length; l < lists; l++) {
+                grown[l] = new BlockSelector(config);
+                grown[l].deferRerank(true);
+            }
+            selectors = grown;
+        }
         boolean denseLayer = config.isDenseLayer(layer);
+        // 1. Radar and ranking per list; a rerank stops at its shortlist.
         Parallel.forEach(lists, l -> {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             SequenceKvCache cache = sequences[b];
             int count = cache.blockCount(layer), kvHead = plan.kvHeadOfList(list);
             if (keepScratch[l] == null || keepScratch[l].length < count) keepScratch[l] = new boolean[Math.max(count, 16) * 2];
+            outcomes[l] = selectors[l].select(cache.pool(), cache.blockIdsView(layer, kvHead), count, cache.length(layer), queries,
+                    (b * queryHeads + list * rows) * headDim, rows, denseLayer, cache.budgetScale(layer), cache.reranks(config, layer),
+                    keepScratch[l], null);
+        });
+        // 2. The reranks' key reads, all lists' candidates shared out evenly (3 KV heads on 2 threads
+        //    would otherwise leave one thread with twice the reads), then each list's final choice.
+        rerank(layer, sequences, queries, lists);
+        for (int l = 0; l < lists; l++) {
+            int b = l / listsPerSequence, list = l % listsPerSequence;
+            SequenceKvCache cache = sequences[b];
+            if (selectors[l].rerankPending()) outcomes[l] = selectors[l].finishRerank(keepScratch[l]);
+            int count = cache.blockCount(layer);
+            int[] ids = cache.blockIdsView(layer, plan.kvHeadOfList(list));
             boolean[] keep = keepScratch[l];
-            int[] ids = cache.blockIdsView(layer, kvHead);
-            outcomes[l] = selectors.get().select(cache.pool(), ids, count, cache.length(layer), queries,
-                    (b * queryHeads + list * rows) * headDim, rows, denseLayer, cache.budgetScale(layer), cache.reranks(config, layer), keep, null);
             plan.clearList(b, list);
             for (int i = 0; i < count; i++) if (keep[i]) plan.addBlock(b, list, ids[i], i);
-        });
+        }
         KvBlockPool blocks = sequences[0].pool().blocks();
-        long metadataBytesPerBlock = selectors.get().radar().metadataBytesPerBlock(sequences[0].pool().metadata());
+        long metadataBytesPerBlock = selectors[0].radar().metadataBytesPerBlock(sequences[0].pool().metadata());
         for (int b = 0; b < batch; b++) plan.setSequenceLength(b, sequences[b].length(layer));
         if (stats == null) return;
         for (int l = 0; l < lists; l++) {
@@ -136,6 +155,34 @@ public final class AetherAttention {
             stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens), blocks.kvBytes(length),
                     o.scored() * metadataBytesPerBlock, blocks.kvBytes((long) o.reranked() * blocks.blockSize()) / 2, o.certifiedDroppedMass());
         }
+    }
+
+    private int[] rerankStarts = new int[0];  // [lists + 1] where each list's candidates start in the shared range
+
+    /** Exact masses of every pending rerank's candidates, split over the kernel threads as one range. */
+    private void rerank(int layer, SequenceKvCache[] sequences, float[] queries, int lists) {
+        if (rerankStarts.length < lists + 1) rerankStarts = new int[lists + 1];
+        int total = 0;
+        for (int l = 0; l < lists; l++) {
+            rerankStarts[l] = total;
+            if (selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
+        }
+        rerankStarts[lists] = total;
+        if (total == 0) return;
+        int listsPerSequence = plan.listsPerSequence(), rows = plan.rowsPerList();
+        KvBlockPool blocks = sequences[0].pool().blocks();
+        Parallel.forRange(total, (from, to) -> {
+            for (int l = 0; l < lists; l++) {
+                int start = rerankStarts[l], end = rerankStarts[l + 1];
+                if (end <= from || start >= to) continue;
+                int b = l / listsPerSequence, list = l % listsPerSequence;
+                SequenceKvCache cache = sequences[b];
+                BlockSelector selector = selectors[l];
+                ExactBlockMass.logMasses(blocks, queries, (b * queryHeads + list * rows) * headDim, rows,
+                        cache.blockIdsView(layer, plan.kvHeadOfList(list)), selector.rerankCandidates(),
+                        Math.max(from, start) - start, Math.min(to, end) - start, selector.rerankScores(), cache.blockCount(layer));
+            }
+        });
     }
 
     /**

@@ -37,6 +37,13 @@ public final class BlockSelector {
     private boolean[] shortlist = new boolean[0];   // [blocks] the radar's candidates a rerank reads
     private int reranked;                           // blocks the latest selection's rerank read the keys of
     private boolean[] partial = new boolean[0];     // [blocks] shortlisted blocks not full (scored in float64)
+    private boolean deferRerank;                    // leave a rerank's exact masses to the caller (finishRerank)
+    private int pendingK = -1;                      // k of a deferred rerank waiting for its masses, else -1
+    private int pendingCount, pendingRows;
+    private int[] pendingIds;                       // the block ids of the pending selection
+    private BlockMetadataStore pendingMetadata;
+    private int[] shortlisted = new int[0];         // [shortlisted] block indices whose masses a deferred rerank needs
+    private int shortlistedCount;
 
     public BlockSelector(AetherConfig config) {
         this.config = config;
@@ -90,6 +97,7 @@ public final class BlockSelector {
         combineRows(rows, count);
         double bound = Double.NaN;
         reranked = 0;
+        pendingK = -1;
         switch (config.selection()) {
             case TOP_K -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.min(config.topK(), candidates), candidates, rerank, keep);
             case TARGET_SPARSITY -> keepRanked(pool, blockIds, count, queries, rowOffset, rows, Math.clamp(budget - forcedCount, 0, candidates),
@@ -103,11 +111,51 @@ public final class BlockSelector {
             }
             case CERTIFIED -> bound = dropCertified(pool, blockIds, count, length, queries, rowOffset, rows, keep);
         }
+        if (pendingK >= 0) {
+            pendingIds = blockIds;
+            pendingMetadata = metadata;
+            return null;
+        }
+        return outcome(metadata, blockIds, count, keep, bound);
+    }
+
+    private Outcome outcome(BlockMetadataStore metadata, int[] blockIds, int count, boolean[] keep, double bound) {
         int kept = 0;
         for (int i = 0; i < count; i++) if (keep[i]) kept++;
         int scored = 0;
         for (int i = 0; i < count; i++) if (metadata.hasMetadata(blockIds[i])) scored++;
         return new Outcome(count, kept, scored, reranked, bound);
+    }
+
+    /**
+     * From now on a selection that reranks stops before reading keys: {@link #select} returns null, the
+     * caller computes the exact log masses of {@link #rerankCandidates} into {@link #rerankScores} (so
+     * that the key reads of several selections can be shared out over threads evenly) and calls
+     * {@link #finishRerank}.
+     */
+    public void deferRerank(boolean defer) {
+        this.deferRerank = defer;
+    }
+
+    /** Whether the latest {@link #select} left a rerank for the caller. */
+    public boolean rerankPending() { return pendingK >= 0; }
+
+    /** Indices into the selection's block list (ascending) of the full blocks whose exact masses a pending rerank needs. */
+    public int[] rerankCandidates() { return shortlisted; }
+
+    /** How many entries of {@link #rerankCandidates} are in use. */
+    public int rerankCandidateCount() { return shortlistedCount; }
+
+    /** Where a pending rerank's masses go: row r of block index i at {@code [r * blockCount + i]} (the caller writes the candidates' entries). */
+    public float[] rerankScores() { return scores; }
+
+    /** Finishes a pending rerank once its masses are in {@link #rerankScores}: fills {@code keep} as {@link #select} would have. */
+    public Outcome finishRerank(boolean[] keep) {
+        if (pendingK < 0) throw new IllegalStateException("no rerank is pending");
+        int k = pendingK;
+        pendingK = -1;
+        finishRanked(pendingCount, pendingRows, k, keep);
+        return outcome(pendingMetadata, pendingIds, pendingCount, keep, Double.NaN);
     }
 
     /** Marks the always-kept blocks in {@code forced} (sinks, window, newest, unscored) and returns how many. */
@@ -316,7 +364,21 @@ public final class BlockSelector {
             for (int r = 0; r < rows; r++) scores[r * count + i] = (float) logSumExp(logits, r * tokens, tokens);
             partial[i] = true;
         }
+        if (deferRerank) {
+            if (shortlisted.length < count) shortlisted = new int[count];
+            shortlistedCount = 0;
+            for (int i = 0; i < count; i++) if (shortlist[i]) shortlisted[shortlistedCount++] = i;
+            pendingK = k;
+            pendingCount = count;
+            pendingRows = rows;
+            return;
+        }
         ExactBlockMass.logMasses(pool.blocks(), queries, rowOffset, rows, blockIds, count, shortlist, scores);
+        finishRanked(count, rows, k, keep);
+    }
+
+    /** The rerank's ranking once the shortlisted full blocks' exact masses are in {@code scores}: keeps the k best. */
+    private void finishRanked(int count, int rows, int k, boolean[] keep) {
         for (int i = 0; i < count; i++) {
             if (partial[i]) shortlist[i] = true;
             partial[i] = false;
