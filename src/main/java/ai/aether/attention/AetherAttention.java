@@ -133,12 +133,22 @@ public final class AetherAttention {
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             SequenceKvCache cache = sequences[b];
-            if (selectors[l].rerankPending()) outcomes[l] = selectors[l].finishRerank(keepScratch[l]);
+            BlockSelector selector = selectors[l];
+            boolean reranked = selector.rerankPending();
+            if (reranked) outcomes[l] = selector.finishRerank(keepScratch[l]);
             int count = cache.blockCount(layer);
             int[] ids = cache.blockIdsView(layer, plan.kvHeadOfList(list));
             boolean[] keep = keepScratch[l];
             plan.clearList(b, list);
-            for (int i = 0; i < count; i++) if (keep[i]) plan.addBlock(b, list, ids[i], i);
+            // A kept block the rerank read comes with its logits: the attention reads its values only.
+            int[] candidates = selector.rerankCandidates();
+            int candidateCount = reranked ? selector.rerankCandidateCount() : 0, j = 0, logitsPerBlock = rows * cache.pool().blockSize();
+            for (int i = 0; i < count; i++) {
+                while (j < candidateCount && candidates[j] < i) j++;
+                if (!keep[i]) continue;
+                if (j < candidateCount && candidates[j] == i) plan.addBlock(b, list, ids[i], i, selector.rerankLogits(), j * logitsPerBlock);
+                else plan.addBlock(b, list, ids[i], i);
+            }
         }
         KvBlockPool blocks = sequences[0].pool().blocks();
         long metadataBytesPerBlock = selectors[0].radar().metadataBytesPerBlock(sequences[0].pool().metadata());
@@ -146,13 +156,15 @@ public final class AetherAttention {
         if (stats == null) return;
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
-            int length = sequences[b].length(layer), keptTokens = 0;
+            int length = sequences[b].length(layer), keptTokens = 0, handedOver = 0;
             for (int i = 0; i < plan.keptCount(b, list); i++) {
                 int start = plan.keptLogicalBlock(b, list, i) * blocks.blockSize();
                 keptTokens += Math.min(blocks.blockSize(), length - start);
+                if (plan.hasLogits(b, list, i)) handedOver += blocks.blockSize();
             }
             BlockSelector.Outcome o = outcomes[l];
-            stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens), blocks.kvBytes(length),
+            // Blocks whose logits the rerank handed over cost their values only (their keys are in the rerank's reads).
+            stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens) - blocks.kvBytes(handedOver) / 2, blocks.kvBytes(length),
                     o.scored() * metadataBytesPerBlock, blocks.kvBytes((long) o.reranked() * blocks.blockSize()) / 2, o.certifiedDroppedMass());
         }
     }
@@ -180,7 +192,8 @@ public final class AetherAttention {
                 BlockSelector selector = selectors[l];
                 ExactBlockMass.logMasses(blocks, queries, (b * queryHeads + list * rows) * headDim, rows,
                         cache.blockIdsView(layer, plan.kvHeadOfList(list)), selector.rerankCandidates(),
-                        Math.max(from, start) - start, Math.min(to, end) - start, selector.rerankScores(), cache.blockCount(layer));
+                        Math.max(from, start) - start, Math.min(to, end) - start, selector.rerankScores(), cache.blockCount(layer),
+                        selector.rerankLogits());
             }
         });
     }

@@ -44,6 +44,7 @@ public final class BlockSelector {
     private BlockMetadataStore pendingMetadata;
     private int[] shortlisted = new int[0];         // [shortlisted] block indices whose masses a deferred rerank needs
     private int shortlistedCount;
+    private float[] rerankLogits = new float[0];    // [shortlisted][rows][blockSize] the candidates' logits, for the attention
 
     public BlockSelector(AetherConfig config) {
         this.config = config;
@@ -145,6 +146,12 @@ public final class BlockSelector {
 
     /** How many entries of {@link #rerankCandidates} are in use. */
     public int rerankCandidateCount() { return shortlistedCount; }
+
+    /**
+     * Where the caller may put the logits of a pending rerank's candidates, {@code [candidate][rows][blockSize]}
+     * (sized for the latest selection), so that the attention need not compute them again.
+     */
+    public float[] rerankLogits() { return rerankLogits; }
 
     /** Where a pending rerank's masses go: row r of block index i at {@code [r * blockCount + i]} (the caller writes the candidates' entries). */
     public float[] rerankScores() { return scores; }
@@ -371,6 +378,8 @@ public final class BlockSelector {
             pendingK = k;
             pendingCount = count;
             pendingRows = rows;
+            int logits = shortlistedCount * rows * pool.blockSize();
+            if (rerankLogits.length < logits) rerankLogits = new float[Math.max(logits, rerankLogits.length * 3 / 2)];
             return;
         }
         ExactBlockMass.logMasses(pool.blocks(), queries, rowOffset, rows, blockIds, count, shortlist, scores);

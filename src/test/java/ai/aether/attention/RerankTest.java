@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -121,8 +122,40 @@ class RerankTest {
         AttentionStats plain = new AttentionStats();
         new AetherAttention(config(RadarScore.QUANTIZED_BOX).build(), QUERY_HEADS, KV_HEADS, DIM).select(0, new SequenceKvCache[] {f.cache}, f.queries, plain);
         assertEquals(0, plain.rerankBytesRead());
-        assertEquals(plain.kvBytesRead(), stats.kvBytesRead(), "the same number of blocks is attended");
+        // The same number of blocks is attended, but the reranked ones come with their logits: their keys are not read twice.
+        long handedOver = 0;
+        for (int kv = 0; kv < KV_HEADS; kv++) {
+            for (int i = 0; i < plan.keptCount(0, kv); i++) {
+                boolean fromShortlist = !forcedBlocks(f).contains(plan.keptLogicalBlock(0, kv, i));
+                assertEquals(fromShortlist, plan.hasLogits(0, kv, i), "KV head " + kv + ", kept block " + plan.keptLogicalBlock(0, kv, i));
+                if (fromShortlist) handedOver += (long) BLOCK * DIM * Float.BYTES;
+            }
+        }
+        assertTrue(handedOver > 0);
+        assertEquals(plain.kvBytesRead() - handedOver, stats.kvBytesRead());
         assertTrue(stats.bytesReadShare() > plain.bytesReadShare());
+    }
+
+    @Test
+    void handedOverLogitsGiveTheSameOutputAsReadingTheKeys() {
+        Fixture f = new Fixture(2);
+        AetherAttention attention = new AetherAttention(config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build(), QUERY_HEADS, KV_HEADS, DIM);
+        float[] out = new float[QUERY_HEADS * DIM];
+        attention.decode(0, f.cache, f.queries, out, null);
+        DecodePlan used = attention.lastPlan(), fresh = new DecodePlan(1, QUERY_HEADS, KV_HEADS, DIM, false);
+        fresh.setSequenceLength(0, TOKENS);
+        int handedOver = 0;
+        for (int kv = 0; kv < KV_HEADS; kv++) {
+            for (int i = 0; i < used.keptCount(0, kv); i++) {
+                fresh.addBlock(0, kv, used.keptBlockId(0, kv, i), used.keptLogicalBlock(0, kv, i));
+                if (used.hasLogits(0, kv, i)) handedOver++;
+            }
+        }
+        assertTrue(handedOver > 0, "the rerank handed some logits over");
+        float[] recomputed = new float[out.length];
+        attention.backend().plan(fresh, f.cache.pool().blocks());
+        attention.backend().decode(f.cache.pool().blocks(), fresh, f.queries, recomputed);
+        assertArrayEquals(recomputed, out, "the same logits, so the same bits");
     }
 
     @Test

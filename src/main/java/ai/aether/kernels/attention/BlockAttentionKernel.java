@@ -124,11 +124,32 @@ final class BlockAttentionKernel {
         }
         if (maxValid == 0) return;
         int mode = mode(pool, s);
+        blockLogits(pool, blockId, mode, roundUp(maxValid, LANES), s, rows);
+        softmaxAndValues(pool, blockId, mode, s, rows, max, maxOffset, sum, sumOffset, acc, accOffset);
+    }
+
+    /**
+     * {@link #attendBlock} for a full block whose logits are given ({@code logits[offset + r * blockSize + t]},
+     * as {@link #logMass} computed them for the same query rows), decode only: reads the block's values, not its keys.
+     */
+    static void attendBlockWithLogits(KvBlockPool pool, int blockId, float[] logits, int offset, Scratch s, int rows,
+                                      float[] max, int maxOffset, float[] sum, int sumOffset, float[] acc, int accOffset) {
+        int blockSize = pool.blockSize(), keyStride = pool.keyStride();
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(logits, offset + r * blockSize, s.logits, r * keyStride, blockSize);
+            s.validTokens[r] = blockSize;
+        }
+        softmaxAndValues(pool, blockId, mode(pool, s), s, rows, max, maxOffset, sum, sumOffset, acc, accOffset);
+    }
+
+    /** The softmax step and value sums of a block whose logits are in {@code s.logits} (valid tokens per row in {@code s.validTokens}). */
+    private static void softmaxAndValues(KvBlockPool pool, int blockId, int mode, Scratch s, int rows, float[] max, int maxOffset,
+                                         float[] sum, int sumOffset, float[] acc, int accOffset) {
+        int keyStride = pool.keyStride(), valueStride = pool.valueStride();
         float[] values = pool.dataF32(blockId);           // the block's slab, one of them null
         short[] valuesHalf = pool.dataHalf(blockId);
         int valueBase = pool.valueOffset(blockId);
         float[] logits = s.logits;
-        blockLogits(pool, blockId, mode, roundUp(maxValid, LANES), s, rows);
         boolean anyValid = false;
         for (int row = 0; row < rows; row++) {
             anyValid |= softmaxStep(logits, row * keyStride, s.validTokens[row], keyStride,
@@ -154,11 +175,18 @@ final class BlockAttentionKernel {
      * only, with the same logit loops as {@link #attendBlock}.
      */
     static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride) {
+        logMass(pool, blockId, blockTokens, s, rows, out, outOffset, outStride, null, 0);
+    }
+
+    /** {@link #logMass}, also copying the logits to {@code logitsOut[logitsOffset + r * blockTokens + t]} when it is not null. */
+    static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride,
+                        float[] logitsOut, int logitsOffset) {
         int keyStride = pool.keyStride(), tokenChunks = roundUp(blockTokens, LANES);
         float[] logits = s.logits;
         blockLogits(pool, blockId, mode(pool, s), tokenChunks, s, rows);
         for (int row = 0; row < rows; row++) {
             int offset = row * keyStride;
+            if (logitsOut != null) System.arraycopy(logits, offset, logitsOut, logitsOffset + row * blockTokens, blockTokens);
             for (int t = blockTokens; t < tokenChunks; t++) logits[offset + t] = Float.NEGATIVE_INFINITY;
             FloatVector maxV = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
             for (int t = 0; t < tokenChunks; t += LANES) maxV = maxV.max(FloatVector.fromArray(SPECIES, logits, offset + t));

@@ -102,8 +102,14 @@ public final class CpuAttentionBackend implements AttentionBackend {
                 unit * rows * valueStride, rows, valueStride);
         int length = plan.sequenceLength[b];
         int[] ids = plan.blockIds[list], logical = plan.logicalBlocks[list];
+        float[][] logits = plan.logitSource[list];
         for (int i = plan.unitFrom[unit]; i < plan.unitTo[unit]; i++) {
             int start = logical[i] * blockSize;
+            if (logits[i] != null) {  // the selection's rerank computed them: read the values only
+                BlockAttentionKernel.attendBlockWithLogits(pool, ids[i], logits[i], plan.logitOffset[list][i], s, rows,
+                        plan.unitMax, unit * rows, plan.unitSum, unit * rows, plan.unitAcc, unit * rows * valueStride);
+                continue;
+            }
             BlockAttentionKernel.attendBlock(pool, ids[i], start, Math.min(blockSize, length - start), s, rows, null,
                     plan.unitMax, unit * rows, plan.unitSum, unit * rows, plan.unitAcc, unit * rows * valueStride);
         }
@@ -143,6 +149,13 @@ public final class CpuAttentionBackend implements AttentionBackend {
             if (logical < 0 || logical >= blocks) {
                 throw new IllegalArgumentException("sequence " + b + ": kept block index " + logical + " outside [0, " + blocks
                         + ") for length " + plan.sequenceLength[b]);
+            }
+            float[] logits = plan.logitSource[list][i];
+            if (logits != null && ((logical + 1L) * pool.blockSize() > plan.sequenceLength[b]
+                    || plan.logitOffset[list][i] < 0 || plan.logitOffset[list][i] + (long) plan.rowsPerList * pool.blockSize() > logits.length)) {
+                throw new IllegalArgumentException("sequence " + b + ": kept block " + logical + " comes with logits, but it is not full or its "
+                        + plan.rowsPerList + " x " + pool.blockSize() + " logits at offset " + plan.logitOffset[list][i] + " overrun "
+                        + logits.length + " floats");
             }
         }
     }

@@ -13,6 +13,11 @@ import java.util.Arrays;
  * head) when each query head selects on its own. List {@code l} of sequence {@code b} serves
  * query heads {@code [l*rowsPerList, (l+1)*rowsPerList)} and reads KV head
  * {@code l*rowsPerList / groupSize}.
+ *
+ * <p>A kept block may come with its logits already computed ({@link #addBlock(int, int, int, int,
+ * float[], int)}): a selection that ranked candidates by their exact mass has them. A backend may
+ * use them instead of reading the block's keys again (the CPU backend does; they are the logits its
+ * own kernel computes, so the output is the same bit for bit) or ignore them.
  */
 public final class DecodePlan {
 
@@ -27,6 +32,8 @@ public final class DecodePlan {
     final int[][] blockIds;           // [batch * listsPerSequence][capacity] physical ids, ascending position
     final int[][] logicalBlocks;      // [batch * listsPerSequence][capacity] block index within the sequence
     final int[] keptCount;            // [batch * listsPerSequence]
+    final float[][][] logitSource;    // [batch * listsPerSequence][capacity] a kept block's precomputed logits, or null
+    final int[][] logitOffset;        // [batch * listsPerSequence][capacity] where they start: [rowsPerList][blockSize] floats
 
     // Schedule, filled by the backend's plan(): unit u covers kept blocks [unitFrom, unitTo) of list unitList.
     int unitCount;
@@ -62,6 +69,8 @@ public final class DecodePlan {
         this.blockIds = new int[lists][16];
         this.logicalBlocks = new int[lists][16];
         this.keptCount = new int[lists];
+        this.logitSource = new float[lists][16][];
+        this.logitOffset = new int[lists][16];
     }
 
     public int batch() { return batch; }
@@ -90,17 +99,33 @@ public final class DecodePlan {
 
     /** Appends one kept block (physical id, index within the sequence) to a list; keep ascending order. */
     public void addBlock(int b, int list, int physicalId, int logicalBlock) {
+        addBlock(b, list, physicalId, logicalBlock, null, 0);
+    }
+
+    /**
+     * {@link #addBlock(int, int, int, int)} with the block's logits {@code q . k_t / sqrt(headDim)} for the
+     * list's query rows, {@code logits[offset + r * blockSize + t]} (a full block; null: none). The
+     * array is read when the plan runs, so it must hold them until then.
+     */
+    public void addBlock(int b, int list, int physicalId, int logicalBlock, float[] logits, int offset) {
         int l = b * listsPerSequence + list;
         int n = keptCount[l];
         if (n == blockIds[l].length) {
             blockIds[l] = Arrays.copyOf(blockIds[l], n * 2);
             logicalBlocks[l] = Arrays.copyOf(logicalBlocks[l], n * 2);
+            logitSource[l] = Arrays.copyOf(logitSource[l], n * 2);
+            logitOffset[l] = Arrays.copyOf(logitOffset[l], n * 2);
         }
         blockIds[l][n] = physicalId;
         logicalBlocks[l][n] = logicalBlock;
+        logitSource[l][n] = logits;
+        logitOffset[l][n] = offset;
         keptCount[l] = n + 1;
         planned = false;
     }
+
+    /** Whether the i-th kept block of a list came with its logits. */
+    public boolean hasLogits(int b, int list, int i) { return logitSource[b * listsPerSequence + list][i] != null; }
 
     /** Kept blocks of one list. */
     public int keptCount(int b, int list) { return keptCount[b * listsPerSequence + list]; }

@@ -20,20 +20,25 @@ public final class ExactBlockMass {
         int[] indices = new int[count];
         int n = 0;
         for (int i = 0; i < count; i++) if (which[i]) indices[n++] = i;
-        logMasses(pool, queries, rowOffset, rows, blockIds, indices, 0, n, out, count);
+        logMasses(pool, queries, rowOffset, rows, blockIds, indices, 0, n, out, count, null);
     }
 
     /**
      * For {@code j} in {@code [from, to)}, block {@code i = indices[j]}: {@code out[r * outStride + i]} =
      * the log mass of block {@code blockIds[i]} (a full block) for query row {@code r}. A slice of a
      * selection's candidates, so that one selection's key reads can be shared out over threads.
+     * With {@code logitsOut}, block {@code indices[j]}'s logits also go to
+     * {@code logitsOut[(j * rows + r) * blockSize + t]}, for {@link DecodePlan#addBlock(int, int, int, int, float[], int)}.
      */
     public static void logMasses(KvBlockPool pool, float[] queries, int rowOffset, int rows, int[] blockIds, int[] indices, int from, int to,
-                                 float[] out, int outStride) {
+                                 float[] out, int outStride, float[] logitsOut) {
         if (from >= to) return;
         BlockAttentionKernel.Scratch s = BlockAttentionKernel.scratch(pool, rows);
         for (int r = 0; r < rows; r++) s.rowOffsets[r] = rowOffset + r * pool.headDim();
         BlockAttentionKernel.loadQueries(pool, s, queries, s.rowOffsets, rows);
-        for (int j = from; j < to; j++) BlockAttentionKernel.logMass(pool, blockIds[indices[j]], pool.blockSize(), s, rows, out, indices[j], outStride);
+        int blockSize = pool.blockSize();
+        for (int j = from; j < to; j++) {
+            BlockAttentionKernel.logMass(pool, blockIds[indices[j]], blockSize, s, rows, out, indices[j], outStride, logitsOut, j * rows * blockSize);
+        }
     }
 }

@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The rerank's exact block masses against float64 log-sum-exp over the stored (dtype-rounded) keys,
  * for blocks chosen by flag and for a slice of an index list (how the decode shares one selection's
- * candidates out over threads); entries not asked for keep what the output array held.
+ * candidates out over threads, keeping their logits for the attention); entries not asked for keep
+ * what the output arrays held.
  */
 class ExactBlockMassTest {
 
@@ -47,8 +48,25 @@ class ExactBlockMassTest {
         boolean[] slice = new boolean[blocks];
         slice[3] = slice[6] = slice[7] = true;
         java.util.Arrays.fill(out, 42f);
-        ExactBlockMass.logMasses(pool, queries, 3, rows, ids, indices, 2, 5, out, blocks);
+        float[] logits = new float[indices.length * rows * blockSize];
+        ExactBlockMass.logMasses(pool, queries, 3, rows, ids, indices, 2, 5, out, blocks, logits);
         check(out, slice, keys, queries, rows, blocks, blockSize, headDim, dtype);
+        // The logits handed to the attention: candidate j's row r at [(j * rows + r) * blockSize + t].
+        double scale = 1 / Math.sqrt(headDim);
+        for (int j = 0; j < indices.length; j++) {
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < blockSize; t++) {
+                    float got = logits[(j * rows + r) * blockSize + t];
+                    if (j < 2 || j >= 5) {
+                        assertEquals(0f, got, "candidate " + j + " is outside the slice");
+                        continue;
+                    }
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) dot += (double) queries[3 + r * headDim + d] * dtype.round(keys[indices[j]][t * headDim + d]);
+                    assertEquals(dot * scale, got, 1e-4 * Math.max(1, Math.abs(dot * scale)), "logit of candidate " + j + " row " + r + " token " + t);
+                }
+            }
+        }
     }
 
     private static void check(float[] out, boolean[] which, float[][] keys, float[] queries, int rows, int blocks, int blockSize, int headDim,
