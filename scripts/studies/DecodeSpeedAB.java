@@ -15,8 +15,9 @@ import java.util.List;
  * Study behind docs/benchmarks-e2e.md (2026-12-06, second AMD session): decode speed at 8K of dense
  * and AETHER settings, interleaved in one JVM from one prefill (the demo's 7,899-token prompt with
  * {@code demo}, else 7,899 tokens of running Shakespeare), each setting run twice in turn; prints
- * each run's median step as tok/s. On a machine shared with other jobs, single demo runs move by
- * 2x; runs interleaved like this are the ones to compare.
+ * each run's median step as tok/s, its bytes read and its selection share of the attention time.
+ * On a machine shared with other jobs, single demo runs move by 2x; runs interleaved like this are
+ * the ones to compare (and for a before/after, paired rounds of both variants in one JVM).
  *
  * <p>Settings: {@code dense}, {@code default}, {@code r1} (default without the rerank),
  * {@code uni} (uniform layer budgets, no rerank: the 2026-11-24 default).
