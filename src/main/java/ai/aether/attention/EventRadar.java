@@ -223,10 +223,23 @@ public final class EventRadar {
                 if (n > 1) m1 = m1.max(b0.max(b1).max(b2.max(b3)));
                 if (n > 2) m2 = m2.max(c0.max(c1).max(c2.max(c3)));
             }
+            int single = tokens - tokens % lanes;
+            for (int t = bound; t < single; t += lanes) {  // one vector of tokens at a time (e.g. block 32 on 16 lanes)
+                FloatVector a = FloatVector.zero(CODE_FLOATS), b = a, c = a;
+                for (int j = 0; j < channels; j++) {
+                    FloatVector k = widen(codes, codeBase + j * tokens + t);
+                    a = k.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w0 + j]), a);
+                    if (n > 1) b = k.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w1 + j]), b);
+                    if (n > 2) c = k.fma(FloatVector.broadcast(CODE_FLOATS, sketchWeights[w2 + j]), c);
+                }
+                m0 = m0.max(a);
+                if (n > 1) m1 = m1.max(b);
+                if (n > 2) m2 = m2.max(c);
+            }
             sketchMax[r0] = m0.reduceLanes(VectorOperators.MAX);
             if (n > 1) sketchMax[r0 + 1] = m1.reduceLanes(VectorOperators.MAX);
             if (n > 2) sketchMax[r0 + 2] = m2.reduceLanes(VectorOperators.MAX);
-            for (int t = bound; t < tokens; t++) {  // block sizes that are not a multiple of four vectors
+            for (int t = single; t < tokens; t++) {  // block sizes that are not a multiple of the vector length
                 for (int r = r0; r < r0 + n; r++) {
                     float v = 0;
                     for (int j = 0; j < channels; j++) v += sketchWeights[r * channels + j] * codes[codeBase + j * tokens + t];

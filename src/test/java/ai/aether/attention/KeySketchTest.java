@@ -99,6 +99,48 @@ class KeySketchTest {
         }
     }
 
+    /**
+     * The radar's sketch term, max_t sum_j q[channel_j] * deviation_tj, against float64 over the stored
+     * codes, at block sizes that take its four-vector loop (64), its one-vector loop (32, 48) and its
+     * scalar tail (24 = 16 + 8 on AVX-512). The term is the KEY_SKETCH score less the box part,
+     * which is QUANTIZED_BOX's with the shrink factor at 0.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {64, 32, 48, 24})
+    void sketchTermMatchesFloat64AtEveryBlockSize(int blockSize) {
+        Random r = new Random(blockSize);
+        AetherKvPool pool = new AetherKvPool(DIM, blockSize, KvDtype.FP16, 0);
+        SequenceKvCache cache = pool.newSequence(1, HEADS);
+        int blocks = 6, rows = 3;
+        float[] k = keys(r, blocks * blockSize);
+        cache.append(0, k, k, blocks * blockSize);
+        float[] queries = new float[rows * DIM];
+        for (int i = 0; i < queries.length; i++) queries[i] = (float) r.nextGaussian();
+        AetherConfig sketch = AetherConfig.builder().blockSize(blockSize).radarScore(RadarScore.KEY_SKETCH).build();
+        AetherConfig box = AetherConfig.builder().blockSize(blockSize).radarScore(RadarScore.QUANTIZED_BOX).shrinkFactor(0).build();
+        BlockMetadataStore store = pool.metadata();
+        for (int h = 0; h < HEADS; h++) {
+            int[] ids = cache.blockIdsView(0, h);
+            float[] withSketch = new float[rows * blocks], boxOnly = new float[rows * blocks];
+            new EventRadar(sketch).scoreRows(store, queries, 0, rows, ids, blocks, withSketch);
+            new EventRadar(box).scoreRows(store, queries, 0, rows, ids, blocks, boxOnly);
+            for (int row = 0; row < rows; row++) {
+                for (int b = 0; b < blocks; b++) {
+                    double expected = Double.NEGATIVE_INFINITY;
+                    for (int t = 0; t < blockSize; t++) {
+                        double v = 0;
+                        for (int j = 0; j < store.sketchChannels(); j++) {
+                            v += (double) queries[row * DIM + store.sketchChannel(ids[b], j)] * store.sketchDeviation(ids[b], j, t);
+                        }
+                        expected = Math.max(expected, v);
+                    }
+                    double got = (withSketch[row * blocks + b] - boxOnly[row * blocks + b]) * Math.sqrt(DIM);
+                    assertEquals(expected, got, 1e-3 * (1 + Math.abs(expected)), "block size " + blockSize + ", head " + h + ", row " + row + ", block " + b);
+                }
+            }
+        }
+    }
+
     @Test
     void aRewoundAndRefilledCacheSketchesAlike() {
         Random r = new Random(9);
