@@ -77,7 +77,8 @@ public final class BlockSelector {
      * TARGET_SPARSITY block budget scaled by {@code budgetScale} (a layer's share from {@link LayerBudgetCalibration};
      * 1 = the uniform {@code ceil((1 - targetSparsity) * count)}; other selections ignore it), and with
      * {@code rerank} (this layer is one of {@link AetherConfig#reranks}) TOP_K and TARGET_SPARSITY keep
-     * the blocks of largest exact mass among the radar's best {@code ceil(rerankFactor * k)}.
+     * the blocks of largest exact mass among the radar's best {@code ceil(rerankFactor * k)}. Returns
+     * null when a rerank is left to the caller ({@link #deferRerank}; then {@link #finishRerank} gives the outcome).
      */
     public Outcome select(AetherKvPool pool, int[] blockIds, int count, int length, float[] queries, int rowOffset, int rows,
                           boolean dense, double budgetScale, boolean rerank, boolean[] keep, float[] scoresOut) {
