@@ -2,6 +2,8 @@ package ai.aether.attention;
 
 import ai.aether.kernels.attention.KvDtype;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -105,8 +107,8 @@ class KeySketchTest {
      * scalar tail (24 = 16 + 8 on AVX-512). The term is the KEY_SKETCH score less the box part,
      * which is QUANTIZED_BOX's with the shrink factor at 0.
      */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {64, 32, 48, 24})
+    @ParameterizedTest
+    @ValueSource(ints = {64, 32, 48, 24})
     void sketchTermMatchesFloat64AtEveryBlockSize(int blockSize) {
         Random r = new Random(blockSize);
         AetherKvPool pool = new AetherKvPool(DIM, blockSize, KvDtype.FP16, 0);

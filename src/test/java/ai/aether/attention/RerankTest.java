@@ -3,6 +3,8 @@ package ai.aether.attention;
 import ai.aether.kernels.attention.DecodePlan;
 import ai.aether.kernels.attention.KvDtype;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Random;
 import java.util.Set;
@@ -134,6 +136,42 @@ class RerankTest {
         assertTrue(handedOver > 0);
         assertEquals(plain.kvBytesRead() - handedOver, stats.kvBytesRead());
         assertTrue(stats.bytesReadShare() > plain.bytesReadShare());
+    }
+
+    /** The same, for blocks shorter than their padded key rows (24 on 16 lanes) and for each storage type. */
+    @ParameterizedTest
+    @CsvSource({"24,FP16", "32,BF16", "64,FP32", "48,FP16"})
+    void handedOverLogitsGiveTheSameOutputForEveryBlockShapeAndDtype(int blockSize, KvDtype dtype) {
+        Random r = new Random(blockSize);
+        int tokens = 30 * blockSize + 5;
+        float[] keys = new float[tokens * KV_HEADS * DIM], values = new float[keys.length], queries = new float[QUERY_HEADS * DIM];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = (float) (r.nextGaussian() * (i % DIM < 4 ? 3 : 1));
+            values[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < queries.length; i++) queries[i] = (float) r.nextGaussian();
+        AetherKvPool pool = new AetherKvPool(DIM, blockSize, dtype, 0);
+        SequenceKvCache cache = pool.newSequence(1, KV_HEADS);
+        cache.append(0, keys, values, tokens);
+        AetherConfig config = AetherConfig.builder().blockSize(blockSize).kvDtype(dtype).radarScore(RadarScore.QUANTIZED_BOX)
+                .targetSparsity(0.8).minSeqLength(0).rerankFactor(2).rerankShare(1).build();
+        AetherAttention attention = new AetherAttention(config, QUERY_HEADS, KV_HEADS, DIM);
+        float[] out = new float[QUERY_HEADS * DIM];
+        attention.decode(0, cache, queries, out, null);
+        DecodePlan used = attention.lastPlan(), fresh = new DecodePlan(1, QUERY_HEADS, KV_HEADS, DIM, false);
+        fresh.setSequenceLength(0, tokens);
+        int handedOver = 0;
+        for (int kv = 0; kv < KV_HEADS; kv++) {
+            for (int i = 0; i < used.keptCount(0, kv); i++) {
+                fresh.addBlock(0, kv, used.keptBlockId(0, kv, i), used.keptLogicalBlock(0, kv, i));
+                if (used.hasLogits(0, kv, i)) handedOver++;
+            }
+        }
+        assertTrue(handedOver > 0, "the rerank handed some logits over");
+        float[] recomputed = new float[out.length];
+        attention.backend().plan(fresh, pool.blocks());
+        attention.backend().decode(pool.blocks(), fresh, queries, recomputed);
+        assertArrayEquals(recomputed, out, "block " + blockSize + ", " + dtype);
     }
 
     @Test
