@@ -283,7 +283,10 @@ final class BlockAttentionKernel {
             a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES); a22.intoArray(logits, l2 + c + 2 * LANES); a23.intoArray(logits, l2 + c + 3 * LANES);
             a30.intoArray(logits, l3 + c); a31.intoArray(logits, l3 + c + LANES); a32.intoArray(logits, l3 + c + 2 * LANES); a33.intoArray(logits, l3 + c + 3 * LANES);
         }
-        for (; c < tokenChunks; c += LANES) {  // fewer than 4 chunks left
+        if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 8 accumulators, not 4 dependent chains
+            c = logitsFourRowsTwoChunks(keys, keysHalf, mode, base, keyStride, headDim, queryRows, q0, l0, keyStride, c, logits);
+        }
+        for (; c < tokenChunks; c += LANES) {  // fewer than 2 chunks left
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < headDim; d++) {
                 FloatVector k = load(keys, keysHalf, mode, base + d * keyStride + c);
@@ -324,6 +327,9 @@ final class BlockAttentionKernel {
             a10.intoArray(logits, l1 + c); a11.intoArray(logits, l1 + c + LANES); a12.intoArray(logits, l1 + c + 2 * LANES); a13.intoArray(logits, l1 + c + 3 * LANES);
             a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES); a22.intoArray(logits, l2 + c + 2 * LANES); a23.intoArray(logits, l2 + c + 3 * LANES);
         }
+        if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 6 accumulators, not 3 dependent chains
+            c = logitsThreeRowsTwoChunks(keys, keysHalf, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
+        }
         for (; c < tokenChunks; c += LANES) {
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0;
             for (int d = 0; d < headDim; d++) {
@@ -355,6 +361,18 @@ final class BlockAttentionKernel {
             }
             a0.intoArray(logits, l + c); a1.intoArray(logits, l + c + LANES); a2.intoArray(logits, l + c + 2 * LANES); a3.intoArray(logits, l + c + 3 * LANES);
         }
+        if (c + 2 * LANES <= tokenChunks) {  // two chunks left: two independent chains
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0;
+            for (int d = 0; d < headDim; d++) {
+                int at = base + d * keyStride + c;
+                FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q + d]);
+                a0 = load(keys, keysHalf, mode, at).fma(b, a0);
+                a1 = load(keys, keysHalf, mode, at + LANES).fma(b, a1);
+            }
+            a0.intoArray(logits, l + c);
+            a1.intoArray(logits, l + c + LANES);
+            c += 2 * LANES;
+        }
         for (; c < tokenChunks; c += LANES) {
             FloatVector a = FloatVector.zero(SPECIES);
             for (int d = 0; d < headDim; d++) a = load(keys, keysHalf, mode, base + d * keyStride + c).fma(FloatVector.broadcast(SPECIES, queryRows[q + d]), a);
@@ -362,6 +380,56 @@ final class BlockAttentionKernel {
         }
     }
 
+
+    /**
+     * Two token chunks of {@link #logitsFourRows} (kept apart so that the main pass stays small
+     * enough for the JIT to inline whole); returns the next chunk.
+     */
+    private static int logitsFourRowsTwoChunks(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows,
+                                               int q0, int l0, int rowStride, int c, float[] logits) {
+        int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
+        int l1 = l0 + rowStride, l2 = l1 + rowStride, l3 = l2 + rowStride;
+        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int d = 0; d < headDim; d++) {
+            int row = base + d * keyStride + c;
+            FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+            FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
+            a00 = k0.fma(b, a00); a01 = k1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
+            a10 = k0.fma(b, a10); a11 = k1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, queryRows[q2 + d]);
+            a20 = k0.fma(b, a20); a21 = k1.fma(b, a21);
+            b = FloatVector.broadcast(SPECIES, queryRows[q3 + d]);
+            a30 = k0.fma(b, a30); a31 = k1.fma(b, a31);
+        }
+        a00.intoArray(logits, l0 + c); a01.intoArray(logits, l0 + c + LANES);
+        a10.intoArray(logits, l1 + c); a11.intoArray(logits, l1 + c + LANES);
+        a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES);
+        a30.intoArray(logits, l3 + c); a31.intoArray(logits, l3 + c + LANES);
+        return c + 2 * LANES;
+    }
+
+    /** Two token chunks of {@link #logitsThreeRows}; returns the next chunk. */
+    private static int logitsThreeRowsTwoChunks(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows,
+                                                int q0, int l0, int c, float[] logits) {
+        int q1 = q0 + headDim, q2 = q1 + headDim;
+        int l1 = l0 + keyStride, l2 = l1 + keyStride;
+        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+        for (int d = 0; d < headDim; d++) {
+            int row = base + d * keyStride + c;
+            FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+            FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
+            a00 = k0.fma(b, a00); a01 = k1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
+            a10 = k0.fma(b, a10); a11 = k1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, queryRows[q2 + d]);
+            a20 = k0.fma(b, a20); a21 = k1.fma(b, a21);
+        }
+        a00.intoArray(logits, l0 + c); a01.intoArray(logits, l0 + c + LANES);
+        a10.intoArray(logits, l1 + c); a11.intoArray(logits, l1 + c + LANES);
+        a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES);
+        return c + 2 * LANES;
+    }
 
     // ---------------------------------------------------------------- softmax
 

@@ -15,21 +15,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * single-row passes, and their mixes: 5 = 4 + 1, 7 = 4 + 3), each storage type, blocks taken one
  * by one and in runs that cross slab boundaries, against float64 attention written out here on
  * the stored (dtype-rounded) keys and values, on two threads (lists split into several work
- * units, merged by log-sum-exp) and on one, and with a head dimension that is not a multiple of four
- * vectors (48: the kernels' leftover-chunk loops). Only fp32 summation order differs, so 1e-5
+ * units, merged by log-sum-exp) and on one, with a head dimension that is not a multiple of four
+ * vectors (48: the kernels' leftover-chunk loops), and with blocks of 32 and 48 tokens (the logit
+ * kernels' two-chunk and one-chunk passes). Only fp32 summation order differs, so 1e-5
  * relative to the largest output element bounds it (observed ~1e-6).
  */
 class DecodeGroupShapesTest {
 
-    @ParameterizedTest(name = "group={0} kvHeads={1} {2} length={3} runs={4} threads={5} headDim={6}")
+    @ParameterizedTest(name = "group={0} kvHeads={1} {2} length={3} runs={4} threads={5} headDim={6} block={7}")
     @CsvSource({
-        "1,2,FP32,130,false,2,64", "2,2,FP16,200,true,2,64", "3,3,FP16,1000,true,2,64", "3,3,BF16,257,false,2,64", "3,1,FP32,64,true,2,64",
-        "4,2,FP16,700,true,2,64", "5,1,FP32,90,false,2,64", "7,2,FP16,333,true,2,64", "9,1,BF16,129,true,2,64",
-        "3,3,FP16,1000,true,1,64", "1,1,FP16,333,false,1,64", "4,2,FP32,520,true,1,64", "7,1,BF16,700,false,1,64",
-        "3,2,FP16,450,true,1,48", "1,1,FP32,260,true,1,48"})
-    void decodeMatchesFloat64Reference(int group, int kvHeads, KvDtype dtype, int length, boolean runs, int threads, int headDim) {
+        "1,2,FP32,130,false,2,64,64",
+        "2,2,FP16,200,true,2,64,64",
+        "3,3,FP16,1000,true,2,64,64",
+        "3,3,BF16,257,false,2,64,64",
+        "3,1,FP32,64,true,2,64,64",
+        "4,2,FP16,700,true,2,64,64",
+        "5,1,FP32,90,false,2,64,64",
+        "7,2,FP16,333,true,2,64,64",
+        "9,1,BF16,129,true,2,64,64",
+        "3,3,FP16,1000,true,1,64,64",
+        "1,1,FP16,333,false,1,64,64",
+        "4,2,FP32,520,true,1,64,64",
+        "7,1,BF16,700,false,1,64,64",
+        "3,2,FP16,450,true,1,48,64",
+        "1,1,FP32,260,true,1,48,64",
+        "3,3,FP16,1000,true,2,64,32",
+        "4,2,BF16,700,true,1,64,32",
+        "1,2,FP32,333,false,2,64,48",
+        "3,1,FP16,520,true,1,48,32",
+        "7,1,FP16,450,true,2,64,32"
+    })
+    void decodeMatchesFloat64Reference(int group, int kvHeads, KvDtype dtype, int length, boolean runs, int threads, int headDim, int blockSize) {
         Parallel.setThreads(threads);
-        int blockSize = 64, heads = group * kvHeads;
+        int heads = group * kvHeads;
         Random random = new Random(group * 1000L + length);
         float[][] keys = new float[kvHeads][length * headDim], values = new float[kvHeads][length * headDim];  // [kvHeads][length*headDim]
         for (int h = 0; h < kvHeads; h++) {
