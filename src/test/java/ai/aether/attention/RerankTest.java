@@ -155,33 +155,25 @@ class RerankTest {
         cache.append(0, keys, values, tokens);
         AetherConfig config = AetherConfig.builder().blockSize(blockSize).kvDtype(dtype).radarScore(RadarScore.QUANTIZED_BOX)
                 .targetSparsity(0.8).minSeqLength(0).rerankFactor(2).rerankShare(1).build();
-        AetherAttention attention = new AetherAttention(config, QUERY_HEADS, KV_HEADS, DIM);
-        float[] out = new float[QUERY_HEADS * DIM];
-        attention.decode(0, cache, queries, out, null);
-        DecodePlan used = attention.lastPlan(), fresh = new DecodePlan(1, QUERY_HEADS, KV_HEADS, DIM, false);
-        fresh.setSequenceLength(0, tokens);
-        int handedOver = 0;
-        for (int kv = 0; kv < KV_HEADS; kv++) {
-            for (int i = 0; i < used.keptCount(0, kv); i++) {
-                fresh.addBlock(0, kv, used.keptBlockId(0, kv, i), used.keptLogicalBlock(0, kv, i));
-                if (used.hasLogits(0, kv, i)) handedOver++;
-            }
-        }
-        assertTrue(handedOver > 0, "the rerank handed some logits over");
-        float[] recomputed = new float[out.length];
-        attention.backend().plan(fresh, pool.blocks());
-        attention.backend().decode(pool.blocks(), fresh, queries, recomputed);
-        assertArrayEquals(recomputed, out, "block " + blockSize + ", " + dtype);
+        assertSameBitsWithoutLogits(new AetherAttention(config, QUERY_HEADS, KV_HEADS, DIM), cache, queries, "block " + blockSize + ", " + dtype);
     }
 
     @Test
     void handedOverLogitsGiveTheSameOutputAsReadingTheKeys() {
         Fixture f = new Fixture(2);
-        AetherAttention attention = new AetherAttention(config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build(), QUERY_HEADS, KV_HEADS, DIM);
+        assertSameBitsWithoutLogits(new AetherAttention(config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build(), QUERY_HEADS, KV_HEADS, DIM),
+                f.cache, f.queries, "the same logits, so the same bits");
+    }
+
+    /**
+     * Decodes with {@code attention} (whose rerank hands logits over), then runs the same kept blocks
+     * through the backend in a plan without logits (keys read again): the outputs must be equal bit for bit.
+     */
+    private static void assertSameBitsWithoutLogits(AetherAttention attention, SequenceKvCache cache, float[] queries, String what) {
         float[] out = new float[QUERY_HEADS * DIM];
-        attention.decode(0, f.cache, f.queries, out, null);
+        attention.decode(0, cache, queries, out, null);
         DecodePlan used = attention.lastPlan(), fresh = new DecodePlan(1, QUERY_HEADS, KV_HEADS, DIM, false);
-        fresh.setSequenceLength(0, TOKENS);
+        fresh.setSequenceLength(0, cache.length(0));
         int handedOver = 0;
         for (int kv = 0; kv < KV_HEADS; kv++) {
             for (int i = 0; i < used.keptCount(0, kv); i++) {
@@ -189,11 +181,11 @@ class RerankTest {
                 if (used.hasLogits(0, kv, i)) handedOver++;
             }
         }
-        assertTrue(handedOver > 0, "the rerank handed some logits over");
+        assertTrue(handedOver > 0, "the rerank handed some logits over (" + what + ")");
         float[] recomputed = new float[out.length];
-        attention.backend().plan(fresh, f.cache.pool().blocks());
-        attention.backend().decode(f.cache.pool().blocks(), fresh, f.queries, recomputed);
-        assertArrayEquals(recomputed, out, "the same logits, so the same bits");
+        attention.backend().plan(fresh, cache.pool().blocks());
+        attention.backend().decode(cache.pool().blocks(), fresh, queries, recomputed);
+        assertArrayEquals(recomputed, out, what);
     }
 
     @Test
