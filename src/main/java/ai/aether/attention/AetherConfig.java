@@ -77,7 +77,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         requireNonNull("gqaPolicy", gqaPolicy, "SHARED_MAX, PER_QUERY_HEAD");
         requireNonNull("radarScore", radarScore, java.util.Arrays.toString(RadarScore.values()));
         if (!(shrinkFactor >= 0 && shrinkFactor <= 1)) throw new IllegalArgumentException("shrinkFactor must be in [0, 1], got " + shrinkFactor);
-        requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16");
+        requireNonNull("kvDtype", kvDtype, "FP32, FP16, BF16, INT8");
         requireNonNull("groupCombine", groupCombine, "MAX, SOFTMAX_SUM");
         requireNonNull("layerBudgets", layerBudgets, "UNIFORM, CALIBRATED");
         if (!(rerankFactor >= 1 && rerankFactor <= 16)) throw new IllegalArgumentException("rerankFactor must be in [1, 16], got " + rerankFactor);

@@ -31,7 +31,7 @@ class QuantizedBoxTest {
                    float[] keys, float[] query) {
         int blocks() { return (length + blockSize - 1) / blockSize; }
         int queryHeads() { return kvHeads * group; }
-        float[] stored(int h) { return Reference.rounded(Reference.head(keys, 0, h, kvHeads, length, dim), dtype); }
+        float[] stored(int h) { return Reference.rounded(Reference.head(keys, 0, h, kvHeads, length, dim), dtype, dim); }
 
         @Override
         public String toString() {

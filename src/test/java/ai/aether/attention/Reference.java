@@ -85,6 +85,13 @@ final class Reference {
         return x;
     }
 
+    /** x as the dtype stores it, x being rows of {@code dim} elements (INT8's scale is per row). */
+    static float[] rounded(float[] x, KvDtype dtype, int dim) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i += dim) dtype.roundVector(x, i, dim, y, i);
+        return y;
+    }
+
     static float[] rounded(float[] x, KvDtype dtype) {
         float[] y = new float[x.length];
         for (int i = 0; i < x.length; i++) y[i] = dtype.round(x[i]);

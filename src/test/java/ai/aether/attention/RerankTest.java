@@ -140,7 +140,7 @@ class RerankTest {
 
     /** The same, for blocks shorter than their padded key rows (24 on 16 lanes) and for each storage type. */
     @ParameterizedTest
-    @CsvSource({"24,FP16", "32,BF16", "64,FP32", "48,FP16"})
+    @CsvSource({"24,FP16", "32,BF16", "64,FP32", "48,FP16", "64,INT8", "24,INT8"})
     void handedOverLogitsGiveTheSameOutputForEveryBlockShapeAndDtype(int blockSize, KvDtype dtype) {
         Random r = new Random(blockSize);
         int tokens = 30 * blockSize + 5;

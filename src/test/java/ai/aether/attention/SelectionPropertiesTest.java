@@ -32,8 +32,8 @@ class SelectionPropertiesTest {
         Tensor keyTensor() { return Tensor.of(keys, batch, kvHeads, length, dim); }
         Tensor valueTensor() { return Tensor.of(values, batch, kvHeads, length, dim); }
         Tensor queryTensor() { return Tensor.of(query, batch, queryHeads(), dim); }
-        float[] storedHead(int b, int h) { return Reference.rounded(Reference.head(keys, b, h, kvHeads, length, dim), dtype); }
-        float[] storedValues(int b, int h) { return Reference.rounded(Reference.head(values, b, h, kvHeads, length, dim), dtype); }
+        float[] storedHead(int b, int h) { return Reference.rounded(Reference.head(keys, b, h, kvHeads, length, dim), dtype, dim); }
+        float[] storedValues(int b, int h) { return Reference.rounded(Reference.head(values, b, h, kvHeads, length, dim), dtype, dim); }
 
         @Override
         public String toString() {

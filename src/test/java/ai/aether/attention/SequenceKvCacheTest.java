@@ -127,7 +127,7 @@ class SequenceKvCacheTest {
     }
 
     @ParameterizedTest(name = "{0} threads={1}")
-    @CsvSource({"FP32,1", "FP16,2", "BF16,2"})
+    @CsvSource({"FP32,1", "FP16,2", "BF16,2", "INT8,2"})
     void decodeThroughTheCacheMatchesReference(KvDtype dtype, int threads) {
         Parallel.setThreads(threads);
         int queryHeads = 6, kvHeads = 3, dim = 64, blockSize = 32, length = 1000;
@@ -162,8 +162,8 @@ class SequenceKvCacheTest {
                 boolean[] kept = new boolean[blocks];
                 for (int i = 0; i < plan.keptCount(b, kvHead); i++) kept[plan.keptLogicalBlock(b, kvHead, i)] = true;
                 double[] expected = Reference.attention(queries, (b * queryHeads + h) * dim,
-                        Reference.rounded(perHead(keys[b], kvHead, kvHeads, length, dim), dtype),
-                        Reference.rounded(perHead(values[b], kvHead, kvHeads, length, dim), dtype), length, dim, blockSize, kept, length - 1);
+                        Reference.rounded(perHead(keys[b], kvHead, kvHeads, length, dim), dtype, dim),
+                        Reference.rounded(perHead(values[b], kvHead, kvHeads, length, dim), dtype, dim), length, dim, blockSize, kept, length - 1);
                 double err = Reference.relativeError(out, (b * queryHeads + h) * dim, expected);
                 assertTrue(err < 1e-5, "sequence " + b + " head " + h + ": relative error " + err);
             }
@@ -177,7 +177,7 @@ class SequenceKvCacheTest {
     }
 
     @ParameterizedTest(name = "{0} first={1} tokens={2} threads={3}")
-    @CsvSource({"FP32,0,200,2", "FP16,130,77,2", "FP32,0,1,1", "BF16,64,300,1"})
+    @CsvSource({"FP32,0,200,2", "FP16,130,77,2", "FP32,0,1,1", "BF16,64,300,1", "INT8,64,300,2"})
     void prefillIsCausal(KvDtype dtype, int first, int tokens, int threads) {
         Parallel.setThreads(threads);
         int queryHeads = 8, kvHeads = 2, dim = 32, blockSize = 64, length = first + tokens;
@@ -190,8 +190,8 @@ class SequenceKvCacheTest {
         float[] queries = Reference.gaussian(r, tokens * queryHeads * dim, 2), out = new float[queries.length];
         new AetherAttention(config, queryHeads, kvHeads, dim).prefill(0, cache, first, tokens, queries, out);
         for (int h = 0; h < kvHeads; h++) {
-            float[] k = Reference.rounded(perHead(keys, h, kvHeads, length, dim), dtype);
-            float[] v = Reference.rounded(perHead(values, h, kvHeads, length, dim), dtype);
+            float[] k = Reference.rounded(perHead(keys, h, kvHeads, length, dim), dtype, dim);
+            float[] v = Reference.rounded(perHead(values, h, kvHeads, length, dim), dtype, dim);
             for (int i = 0; i < tokens; i++) {
                 for (int j = 0; j < queryHeads / kvHeads; j++) {
                     int offset = (i * queryHeads + h * (queryHeads / kvHeads) + j) * dim;

@@ -15,8 +15,10 @@ class KvCacheAttentionTest {
                 org.junit.jupiter.params.provider.Arguments.of("contiguous F16", 5e-3),
                 org.junit.jupiter.params.provider.Arguments.of("blocked FP32", 1e-5),
                 org.junit.jupiter.params.provider.Arguments.of("blocked FP16", 5e-3),
+                org.junit.jupiter.params.provider.Arguments.of("blocked INT8", 3e-2),
                 org.junit.jupiter.params.provider.Arguments.of("aether FP32 short", 1e-5),
-                org.junit.jupiter.params.provider.Arguments.of("aether FP32 every block kept", 1e-5));
+                org.junit.jupiter.params.provider.Arguments.of("aether FP32 every block kept", 1e-5),
+                org.junit.jupiter.params.provider.Arguments.of("aether INT8 every block kept", 3e-2));
     }
 
     static KvCache make(String kind, int layers, int kvHeads, int headDim, int capacity) {
@@ -25,11 +27,14 @@ class KvCacheAttentionTest {
             case "contiguous F16" -> new ContiguousKvCache(layers, kvHeads, headDim, capacity, ContiguousKvCache.Precision.F16);
             case "blocked FP32" -> new BlockedKvCache(layers, kvHeads, headDim, capacity, ai.aether.kernels.attention.KvDtype.FP32, 8);
             case "blocked FP16" -> new BlockedKvCache(layers, kvHeads, headDim, capacity, ai.aether.kernels.attention.KvDtype.FP16, 8);
+            case "blocked INT8" -> new BlockedKvCache(layers, kvHeads, headDim, capacity, ai.aether.kernels.attention.KvDtype.INT8, 8);
             // below minSeqLength AETHER attends densely; with target sparsity 0 selection keeps every block
             case "aether FP32 short" -> new AetherKvCache(config(layers, kvHeads, headDim), capacity, ai.aether.attention.AetherConfig.builder()
                     .blockSize(8).kvDtype(ai.aether.kernels.attention.KvDtype.FP32).build());
             case "aether FP32 every block kept" -> new AetherKvCache(config(layers, kvHeads, headDim), capacity, ai.aether.attention.AetherConfig.builder()
                     .blockSize(8).minSeqLength(0).targetSparsity(0).kvDtype(ai.aether.kernels.attention.KvDtype.FP32).build());
+            case "aether INT8 every block kept" -> new AetherKvCache(config(layers, kvHeads, headDim), capacity, ai.aether.attention.AetherConfig.builder()
+                    .blockSize(8).minSeqLength(0).targetSparsity(0).kvDtype(ai.aether.kernels.attention.KvDtype.INT8).build());
             default -> throw new IllegalArgumentException(kind);
         };
     }
@@ -39,7 +44,7 @@ class KvCacheAttentionTest {
         return new ModelConfig(Architecture.LLAMA, "test", 64, 6 * headDim, layers, 32, 6, kvHeads, headDim, 1e-5f, 10000, 32);
     }
 
-    /** fp16 storage rounds keys and values to 11 significant bits, hence the looser tolerance. */
+    /** fp16 storage rounds keys and values to 11 significant bits, int8 to half of max|x|/127 per vector, hence the looser tolerances. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("caches")
     void attendMatchesFloat64Attention(String kind, double tolerance) {

@@ -38,7 +38,7 @@ public class AetherDecodeBenchmark {
 
     private static final int QUERY_HEADS = 32, KV_HEADS = 8, HEAD_DIM = 128, LENGTH = 16384, BLOCK = 64;
 
-    @Param({"FP32", "FP16"})
+    @Param({"FP32", "FP16", "INT8"})
     public KvDtype dtype;
 
     @Param({"1", "2"})

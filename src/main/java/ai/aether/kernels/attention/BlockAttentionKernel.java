@@ -1,6 +1,7 @@
 package ai.aether.kernels.attention;
 
 import ai.aether.kernels.ops.Lanes;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -25,9 +26,10 @@ final class BlockAttentionKernel {
     private static final int LANES = SPECIES.length();
     private static final VectorSpecies<Short> HALF_SPECIES = VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, SPECIES.vectorShape());
+    private static final VectorSpecies<Byte> BYTE_SPECIES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, SPECIES.vectorBitSize() / 4)));
 
     /** Storage modes of {@link #load}. */
-    private static final int MODE_FP32 = 0, MODE_FP16 = 1, MODE_BF16 = 2, MODE_FP16_RAW = 3;
+    private static final int MODE_FP32 = 0, MODE_FP16 = 1, MODE_BF16 = 2, MODE_FP16_RAW = 3, MODE_INT8 = 4;
     /** An fp16 code shifted into fp32 position reads as the fp16 value times 2^-112. */
     static final float FP16_RAW_SCALE = 0x1p112f;
     /** Largest |query element| that stays finite when pre-multiplied by {@link #FP16_RAW_SCALE}. */
@@ -148,6 +150,7 @@ final class BlockAttentionKernel {
         int keyStride = pool.keyStride(), valueStride = pool.valueStride();
         float[] values = pool.dataF32(blockId);           // the block's slab, one of them null
         short[] valuesHalf = pool.dataHalf(blockId);
+        byte[] valuesInt8 = pool.dataInt8(blockId);
         int valueBase = pool.valueOffset(blockId);
         float[] logits = s.logits;
         boolean anyValid = false;
@@ -157,14 +160,15 @@ final class BlockAttentionKernel {
                     sum, sumOffset + row, acc, accOffset + row * valueStride, valueStride);
         }
         if (!anyValid) return;
+        if (mode == MODE_INT8) scaleRows(logits, keyStride, rows, keyStride, pool.scales(blockId), pool.scaleOffset(blockId) + keyStride);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
-            accumulateFourRows(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 4), acc, accOffset);
+            accumulateFourRows(values, valuesHalf, valuesInt8, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 4), acc, accOffset);
         }
         if (rows - r == 3) {
-            accumulateThreeRows(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 3), acc, accOffset);
+            accumulateThreeRows(values, valuesHalf, valuesInt8, mode, valueBase, valueStride, logits, keyStride, r, maxTokens(s.validTokens, r, 3), acc, accOffset);
         } else {
-            for (; r < rows; r++) accumulateOneRow(values, valuesHalf, mode, valueBase, valueStride, logits, keyStride, r, s.validTokens[r], acc, accOffset);
+            for (; r < rows; r++) accumulateOneRow(values, valuesHalf, valuesInt8, mode, valueBase, valueStride, logits, keyStride, r, s.validTokens[r], acc, accOffset);
         }
     }
 
@@ -205,6 +209,7 @@ final class BlockAttentionKernel {
             case FP32 -> MODE_FP32;
             case FP16 -> s.rawHalf ? MODE_FP16_RAW : MODE_FP16;
             case BF16 -> MODE_BF16;
+            case INT8 -> MODE_INT8;
         };
     }
 
@@ -212,13 +217,27 @@ final class BlockAttentionKernel {
     private static void blockLogits(KvBlockPool pool, int blockId, int mode, int tokenChunks, Scratch s, int rows) {
         float[] keys = pool.dataF32(blockId);
         short[] keysHalf = pool.dataHalf(blockId);
+        byte[] keysInt8 = pool.dataInt8(blockId);
         int keyBase = pool.keyOffset(blockId), keyStride = pool.keyStride(), headDim = pool.headDim();
         int r = 0;
-        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+        for (; r + 4 <= rows; r += 4) logitsFourRows(keys, keysHalf, keysInt8, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
         if (rows - r == 3) {
-            logitsThreeRows(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+            logitsThreeRows(keys, keysHalf, keysInt8, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
         } else {
-            for (; r < rows; r++) logitsOneRow(keys, keysHalf, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+            for (; r < rows; r++) logitsOneRow(keys, keysHalf, keysInt8, mode, keyBase, keyStride, headDim, s.queryRows, r, tokenChunks, s.logits);
+        }
+        if (mode == MODE_INT8) scaleRows(s.logits, keyStride, rows, tokenChunks, pool.scales(blockId), pool.scaleOffset(blockId));
+    }
+
+    /**
+     * INT8: {@code data[r * rowStride + t] *= scales[scaleOffset + t]} for t < length (a multiple of
+     * LANES): the tokens' scales, applied once per logit or probability rather than per element.
+     */
+    private static void scaleRows(float[] data, int rowStride, int rows, int length, float[] scales, int scaleOffset) {
+        for (int r = 0; r < rows; r++) {
+            for (int t = 0; t < length; t += LANES) {
+                FloatVector.fromArray(SPECIES, data, r * rowStride + t).mul(FloatVector.fromArray(SPECIES, scales, scaleOffset + t)).intoArray(data, r * rowStride + t);
+            }
         }
     }
 
@@ -233,9 +252,11 @@ final class BlockAttentionKernel {
      * extended code shifted left by 13, masked to sign + exponent + mantissa, is an fp32 whose
      * value times 2^112 is the fp16 value (exact, subnormals included; stored values are finite).
      * BF16 is the upper half of an fp32. MODE_FP16_RAW skips the 2^112 (see {@link Scratch#rawHalf}).
+     * INT8 gives the codes; the caller multiplies by the tokens' scales ({@link #scaleRows}).
      */
-    private static FloatVector load(float[] f32, short[] half, int mode, int index) {
+    private static FloatVector load(float[] f32, short[] half, byte[] int8, int mode, int index) {
         if (mode == MODE_FP32) return FloatVector.fromArray(SPECIES, f32, index);
+        if (mode == MODE_INT8) return (FloatVector) ByteVector.fromArray(BYTE_SPECIES, int8, index).convertShape(VectorOperators.B2F, SPECIES, 0);
         IntVector bits = (IntVector) ShortVector.fromArray(HALF_SPECIES, half, index).convertShape(VectorOperators.S2I, INT_SPECIES, 0);
         if (mode == MODE_FP16) {
             return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(FP16_RAW_SCALE);
@@ -255,7 +276,7 @@ final class BlockAttentionKernel {
      * transposed key row = one channel d for 4 x LANES tokens), so it streams sequentially, and 16
      * independent accumulators (4 rows x 4 token chunks) keep both FMA ports busy.
      */
-    private static void logitsFourRows(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
+    private static void logitsFourRows(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
                                        int tokenChunks, float[] logits) {
         int q0 = firstRow * headDim, q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
         int l0 = firstRow * keyStride, l1 = l0 + keyStride, l2 = l1 + keyStride, l3 = l2 + keyStride;
@@ -267,8 +288,8 @@ final class BlockAttentionKernel {
             FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
             for (int d = 0; d < headDim; d++) {
                 int row = base + d * keyStride + c;
-                FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
-                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES), k3 = load(keys, keysHalf, mode, row + 3 * LANES);
+                FloatVector k0 = load(keys, keysHalf, keysInt8, mode, row), k1 = load(keys, keysHalf, keysInt8, mode, row + LANES);
+                FloatVector k2 = load(keys, keysHalf, keysInt8, mode, row + 2 * LANES), k3 = load(keys, keysHalf, keysInt8, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
                 a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
@@ -284,12 +305,12 @@ final class BlockAttentionKernel {
             a30.intoArray(logits, l3 + c); a31.intoArray(logits, l3 + c + LANES); a32.intoArray(logits, l3 + c + 2 * LANES); a33.intoArray(logits, l3 + c + 3 * LANES);
         }
         if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 8 accumulators, not 4 dependent chains
-            c = logitsFourRowsTwoChunks(keys, keysHalf, mode, base, keyStride, headDim, queryRows, q0, l0, keyStride, c, logits);
+            c = logitsFourRowsTwoChunks(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, keyStride, c, logits);
         }
         for (; c < tokenChunks; c += LANES) {  // fewer than 2 chunks left
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < headDim; d++) {
-                FloatVector k = load(keys, keysHalf, mode, base + d * keyStride + c);
+                FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
                 a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
                 a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
@@ -303,7 +324,7 @@ final class BlockAttentionKernel {
     }
 
     /** {@link #logitsFourRows} for a group of three rows (12 accumulators). */
-    private static void logitsThreeRows(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
+    private static void logitsThreeRows(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim, float[] queryRows, int firstRow,
                                         int tokenChunks, float[] logits) {
         int q0 = firstRow * headDim, q1 = q0 + headDim, q2 = q1 + headDim;
         int l0 = firstRow * keyStride, l1 = l0 + keyStride, l2 = l1 + keyStride;
@@ -314,8 +335,8 @@ final class BlockAttentionKernel {
             FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
             for (int d = 0; d < headDim; d++) {
                 int row = base + d * keyStride + c;
-                FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
-                FloatVector k2 = load(keys, keysHalf, mode, row + 2 * LANES), k3 = load(keys, keysHalf, mode, row + 3 * LANES);
+                FloatVector k0 = load(keys, keysHalf, keysInt8, mode, row), k1 = load(keys, keysHalf, keysInt8, mode, row + LANES);
+                FloatVector k2 = load(keys, keysHalf, keysInt8, mode, row + 2 * LANES), k3 = load(keys, keysHalf, keysInt8, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
                 a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
@@ -328,12 +349,12 @@ final class BlockAttentionKernel {
             a20.intoArray(logits, l2 + c); a21.intoArray(logits, l2 + c + LANES); a22.intoArray(logits, l2 + c + 2 * LANES); a23.intoArray(logits, l2 + c + 3 * LANES);
         }
         if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 6 accumulators, not 3 dependent chains
-            c = logitsThreeRowsTwoChunks(keys, keysHalf, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
+            c = logitsThreeRowsTwoChunks(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
         }
         for (; c < tokenChunks; c += LANES) {
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0;
             for (int d = 0; d < headDim; d++) {
-                FloatVector k = load(keys, keysHalf, mode, base + d * keyStride + c);
+                FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
                 a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
                 a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
@@ -345,7 +366,7 @@ final class BlockAttentionKernel {
     }
 
     /** {@link #logitsFourRows} for one row (4 accumulators: one per token chunk). */
-    private static void logitsOneRow(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows, int row,
+    private static void logitsOneRow(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim, float[] queryRows, int row,
                                      int tokenChunks, float[] logits) {
         int q = row * headDim, l = row * keyStride;
         int c = 0;
@@ -354,10 +375,10 @@ final class BlockAttentionKernel {
             for (int d = 0; d < headDim; d++) {
                 int at = base + d * keyStride + c;
                 FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q + d]);
-                a0 = load(keys, keysHalf, mode, at).fma(b, a0);
-                a1 = load(keys, keysHalf, mode, at + LANES).fma(b, a1);
-                a2 = load(keys, keysHalf, mode, at + 2 * LANES).fma(b, a2);
-                a3 = load(keys, keysHalf, mode, at + 3 * LANES).fma(b, a3);
+                a0 = load(keys, keysHalf, keysInt8, mode, at).fma(b, a0);
+                a1 = load(keys, keysHalf, keysInt8, mode, at + LANES).fma(b, a1);
+                a2 = load(keys, keysHalf, keysInt8, mode, at + 2 * LANES).fma(b, a2);
+                a3 = load(keys, keysHalf, keysInt8, mode, at + 3 * LANES).fma(b, a3);
             }
             a0.intoArray(logits, l + c); a1.intoArray(logits, l + c + LANES); a2.intoArray(logits, l + c + 2 * LANES); a3.intoArray(logits, l + c + 3 * LANES);
         }
@@ -366,8 +387,8 @@ final class BlockAttentionKernel {
             for (int d = 0; d < headDim; d++) {
                 int at = base + d * keyStride + c;
                 FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q + d]);
-                a0 = load(keys, keysHalf, mode, at).fma(b, a0);
-                a1 = load(keys, keysHalf, mode, at + LANES).fma(b, a1);
+                a0 = load(keys, keysHalf, keysInt8, mode, at).fma(b, a0);
+                a1 = load(keys, keysHalf, keysInt8, mode, at + LANES).fma(b, a1);
             }
             a0.intoArray(logits, l + c);
             a1.intoArray(logits, l + c + LANES);
@@ -375,7 +396,7 @@ final class BlockAttentionKernel {
         }
         for (; c < tokenChunks; c += LANES) {
             FloatVector a = FloatVector.zero(SPECIES);
-            for (int d = 0; d < headDim; d++) a = load(keys, keysHalf, mode, base + d * keyStride + c).fma(FloatVector.broadcast(SPECIES, queryRows[q + d]), a);
+            for (int d = 0; d < headDim; d++) a = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c).fma(FloatVector.broadcast(SPECIES, queryRows[q + d]), a);
             a.intoArray(logits, l + c);
         }
     }
@@ -385,14 +406,14 @@ final class BlockAttentionKernel {
      * Two token chunks of {@link #logitsFourRows} (kept apart so that the main pass stays small
      * enough for the JIT to inline whole); returns the next chunk.
      */
-    private static int logitsFourRowsTwoChunks(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows,
+    private static int logitsFourRowsTwoChunks(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim, float[] queryRows,
                                                int q0, int l0, int rowStride, int c, float[] logits) {
         int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
         int l1 = l0 + rowStride, l2 = l1 + rowStride, l3 = l2 + rowStride;
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int d = 0; d < headDim; d++) {
             int row = base + d * keyStride + c;
-            FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+            FloatVector k0 = load(keys, keysHalf, keysInt8, mode, row), k1 = load(keys, keysHalf, keysInt8, mode, row + LANES);
             FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
             a00 = k0.fma(b, a00); a01 = k1.fma(b, a01);
             b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
@@ -410,14 +431,14 @@ final class BlockAttentionKernel {
     }
 
     /** Two token chunks of {@link #logitsThreeRows}; returns the next chunk. */
-    private static int logitsThreeRowsTwoChunks(float[] keys, short[] keysHalf, int mode, int base, int keyStride, int headDim, float[] queryRows,
+    private static int logitsThreeRowsTwoChunks(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim, float[] queryRows,
                                                 int q0, int l0, int c, float[] logits) {
         int q1 = q0 + headDim, q2 = q1 + headDim;
         int l1 = l0 + keyStride, l2 = l1 + keyStride;
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         for (int d = 0; d < headDim; d++) {
             int row = base + d * keyStride + c;
-            FloatVector k0 = load(keys, keysHalf, mode, row), k1 = load(keys, keysHalf, mode, row + LANES);
+            FloatVector k0 = load(keys, keysHalf, keysInt8, mode, row), k1 = load(keys, keysHalf, keysInt8, mode, row + LANES);
             FloatVector b = FloatVector.broadcast(SPECIES, queryRows[q0 + d]);
             a00 = k0.fma(b, a00); a01 = k1.fma(b, a01);
             b = FloatVector.broadcast(SPECIES, queryRows[q1 + d]);
@@ -477,7 +498,7 @@ final class BlockAttentionKernel {
      * acc[row] += sum_t p[row][t] * v_t for four rows: each value chunk is loaded once per group,
      * and four value chunks at a time give 16 independent accumulators.
      */
-    private static void accumulateFourRows(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+    private static void accumulateFourRows(float[] values, short[] valuesHalf, byte[] valuesInt8, int mode, int base, int valueStride, float[] probabilities, int keyStride,
                                            int firstRow, int tokens, float[] acc, int accOffset) {
         int p0 = firstRow * keyStride, p1 = p0 + keyStride, p2 = p1 + keyStride, p3 = p2 + keyStride;
         int o0 = accOffset + firstRow * valueStride, o1 = o0 + valueStride, o2 = o1 + valueStride, o3 = o2 + valueStride;
@@ -489,7 +510,7 @@ final class BlockAttentionKernel {
             FloatVector a30 = FloatVector.fromArray(SPECIES, acc, o3 + c), a31 = FloatVector.fromArray(SPECIES, acc, o3 + c + LANES), a32 = FloatVector.fromArray(SPECIES, acc, o3 + c + 2 * LANES), a33 = FloatVector.fromArray(SPECIES, acc, o3 + c + 3 * LANES);
             for (int t = 0; t < tokens; t++) {
                 int row = base + t * valueStride + c;
-                FloatVector v0 = load(values, valuesHalf, mode, row), v1 = load(values, valuesHalf, mode, row + LANES), v2 = load(values, valuesHalf, mode, row + 2 * LANES), v3 = load(values, valuesHalf, mode, row + 3 * LANES);
+                FloatVector v0 = load(values, valuesHalf, valuesInt8, mode, row), v1 = load(values, valuesHalf, valuesInt8, mode, row + LANES), v2 = load(values, valuesHalf, valuesInt8, mode, row + 2 * LANES), v3 = load(values, valuesHalf, valuesInt8, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p0 + t]);
                 a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, probabilities[p1 + t]);
@@ -507,7 +528,7 @@ final class BlockAttentionKernel {
         for (; c < valueStride; c += LANES) {  // fewer than 4 chunks left
             FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c), a2 = FloatVector.fromArray(SPECIES, acc, o2 + c), a3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
             for (int t = 0; t < tokens; t++) {
-                FloatVector v = load(values, valuesHalf, mode, base + t * valueStride + c);
+                FloatVector v = load(values, valuesHalf, valuesInt8, mode, base + t * valueStride + c);
                 a0 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p0 + t]), a0);
                 a1 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p1 + t]), a1);
                 a2 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p2 + t]), a2);
@@ -521,7 +542,7 @@ final class BlockAttentionKernel {
     }
 
     /** {@link #accumulateFourRows} for a group of three rows. */
-    private static void accumulateThreeRows(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+    private static void accumulateThreeRows(float[] values, short[] valuesHalf, byte[] valuesInt8, int mode, int base, int valueStride, float[] probabilities, int keyStride,
                                             int firstRow, int tokens, float[] acc, int accOffset) {
         int p0 = firstRow * keyStride, p1 = p0 + keyStride, p2 = p1 + keyStride;
         int o0 = accOffset + firstRow * valueStride, o1 = o0 + valueStride, o2 = o1 + valueStride;
@@ -532,7 +553,7 @@ final class BlockAttentionKernel {
             FloatVector a20 = FloatVector.fromArray(SPECIES, acc, o2 + c), a21 = FloatVector.fromArray(SPECIES, acc, o2 + c + LANES), a22 = FloatVector.fromArray(SPECIES, acc, o2 + c + 2 * LANES), a23 = FloatVector.fromArray(SPECIES, acc, o2 + c + 3 * LANES);
             for (int t = 0; t < tokens; t++) {
                 int row = base + t * valueStride + c;
-                FloatVector v0 = load(values, valuesHalf, mode, row), v1 = load(values, valuesHalf, mode, row + LANES), v2 = load(values, valuesHalf, mode, row + 2 * LANES), v3 = load(values, valuesHalf, mode, row + 3 * LANES);
+                FloatVector v0 = load(values, valuesHalf, valuesInt8, mode, row), v1 = load(values, valuesHalf, valuesInt8, mode, row + LANES), v2 = load(values, valuesHalf, valuesInt8, mode, row + 2 * LANES), v3 = load(values, valuesHalf, valuesInt8, mode, row + 3 * LANES);
                 FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p0 + t]);
                 a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
                 b = FloatVector.broadcast(SPECIES, probabilities[p1 + t]);
@@ -547,7 +568,7 @@ final class BlockAttentionKernel {
         for (; c < valueStride; c += LANES) {
             FloatVector a0 = FloatVector.fromArray(SPECIES, acc, o0 + c), a1 = FloatVector.fromArray(SPECIES, acc, o1 + c), a2 = FloatVector.fromArray(SPECIES, acc, o2 + c);
             for (int t = 0; t < tokens; t++) {
-                FloatVector v = load(values, valuesHalf, mode, base + t * valueStride + c);
+                FloatVector v = load(values, valuesHalf, valuesInt8, mode, base + t * valueStride + c);
                 a0 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p0 + t]), a0);
                 a1 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p1 + t]), a1);
                 a2 = v.fma(FloatVector.broadcast(SPECIES, probabilities[p2 + t]), a2);
@@ -559,7 +580,7 @@ final class BlockAttentionKernel {
     }
 
     /** {@link #accumulateFourRows} for one row. */
-    private static void accumulateOneRow(float[] values, short[] valuesHalf, int mode, int base, int valueStride, float[] probabilities, int keyStride,
+    private static void accumulateOneRow(float[] values, short[] valuesHalf, byte[] valuesInt8, int mode, int base, int valueStride, float[] probabilities, int keyStride,
                                          int row, int tokens, float[] acc, int accOffset) {
         int p = row * keyStride, o = accOffset + row * valueStride;
         int c = 0;
@@ -568,16 +589,16 @@ final class BlockAttentionKernel {
             for (int t = 0; t < tokens; t++) {
                 int at = base + t * valueStride + c;
                 FloatVector b = FloatVector.broadcast(SPECIES, probabilities[p + t]);
-                a0 = load(values, valuesHalf, mode, at).fma(b, a0);
-                a1 = load(values, valuesHalf, mode, at + LANES).fma(b, a1);
-                a2 = load(values, valuesHalf, mode, at + 2 * LANES).fma(b, a2);
-                a3 = load(values, valuesHalf, mode, at + 3 * LANES).fma(b, a3);
+                a0 = load(values, valuesHalf, valuesInt8, mode, at).fma(b, a0);
+                a1 = load(values, valuesHalf, valuesInt8, mode, at + LANES).fma(b, a1);
+                a2 = load(values, valuesHalf, valuesInt8, mode, at + 2 * LANES).fma(b, a2);
+                a3 = load(values, valuesHalf, valuesInt8, mode, at + 3 * LANES).fma(b, a3);
             }
             a0.intoArray(acc, o + c); a1.intoArray(acc, o + c + LANES); a2.intoArray(acc, o + c + 2 * LANES); a3.intoArray(acc, o + c + 3 * LANES);
         }
         for (; c < valueStride; c += LANES) {
             FloatVector a = FloatVector.fromArray(SPECIES, acc, o + c);
-            for (int t = 0; t < tokens; t++) a = load(values, valuesHalf, mode, base + t * valueStride + c).fma(FloatVector.broadcast(SPECIES, probabilities[p + t]), a);
+            for (int t = 0; t < tokens; t++) a = load(values, valuesHalf, valuesInt8, mode, base + t * valueStride + c).fma(FloatVector.broadcast(SPECIES, probabilities[p + t]), a);
             a.intoArray(acc, o + c);
         }
     }

@@ -14,7 +14,9 @@ import java.util.Arrays;
  * query's logits against 16 tokens at once with broadcast-FMAs and no horizontal reductions.
  * Values follow the keys, row-major {@code [blockSize][valueStride]} (valueStride = headDim
  * rounded up to the vector length), for the probability-weighted sum. Elements are fp32 or, for
- * FP16/BF16, their 16-bit encodings.
+ * FP16/BF16, their 16-bit encodings; for INT8, int8 codes with one fp32 scale per token's key and
+ * per token's value ({@code [keyStride]} key scales then {@code [keyStride]} value scales per block,
+ * in slabs of their own).
  *
  * <p>Blocks live in slabs of about 1 MiB, and consecutive ids are adjacent in memory. Decode
  * attention is a memory stream, and on the development machine one thread reads 8 KiB pieces
@@ -43,6 +45,8 @@ public final class KvBlockPool {
     // slab at b * blockElements: keys [headDim][keyStride] then values [blockSize][valueStride].
     private float[][] slabsF32 = new float[0][];
     private short[][] slabsHalf = new short[0][];
+    private byte[][] slabsInt8 = new byte[0][];
+    private float[][] slabsScale = new float[0][];  // INT8: [slab][blocksPerSlab * 2 * keyStride]
 
     private int[] freeIds = new int[0];  // stack of released ids
     private int freeCount;
@@ -57,7 +61,7 @@ public final class KvBlockPool {
     public KvBlockPool(int headDim, int blockSize, KvDtype dtype, int initialBlocks) {
         if (headDim < 1 || headDim > 4096) throw new IllegalArgumentException("headDim must be in [1, 4096], got " + headDim);
         if (blockSize < 1 || blockSize > 4096) throw new IllegalArgumentException("blockSize must be in [1, 4096], got " + blockSize);
-        if (dtype == null) throw new IllegalArgumentException("dtype must be one of FP32, FP16, BF16, got null");
+        if (dtype == null) throw new IllegalArgumentException("dtype must be one of FP32, FP16, BF16, INT8, got null");
         if (initialBlocks < 0) throw new IllegalArgumentException("initialBlocks must be >= 0, got " + initialBlocks);
         this.headDim = headDim;
         this.blockSize = blockSize;
@@ -70,6 +74,8 @@ public final class KvBlockPool {
         int slabs = (initialBlocks + blocksPerSlab - 1) / blocksPerSlab;
         slabsF32 = new float[slabs][];
         slabsHalf = new short[slabs][];
+        slabsInt8 = new byte[slabs][];
+        slabsScale = new float[slabs][];
     }
 
     static int roundUp(int n, int multiple) {
@@ -84,7 +90,7 @@ public final class KvBlockPool {
     /** Padded length of one value row (floats). */
     public int valueStride() { return valueStride; }
     /** Bytes of K plus V that a kernel reads for {@code tokens} tokens of one head. */
-    public long kvBytes(long tokens) { return tokens * headDim * 2L * dtype.bytes(); }
+    public long kvBytes(long tokens) { return tokens * dtype.tokenBytes(headDim); }
 
     /** Number of blocks currently handed out. */
     public synchronized int blocksInUse() { return nextFreshId - freeCount; }
@@ -114,11 +120,20 @@ public final class KvBlockPool {
             int grown = Math.max(slabsNeeded, slabsF32.length * 2);
             slabsF32 = Arrays.copyOf(slabsF32, grown);
             slabsHalf = Arrays.copyOf(slabsHalf, grown);
+            slabsInt8 = Arrays.copyOf(slabsInt8, grown);
+            slabsScale = Arrays.copyOf(slabsScale, grown);
         }
         for (int slab = first / blocksPerSlab; slab < slabsNeeded; slab++) {
-            if (dtype == KvDtype.FP32 ? slabsF32[slab] != null : slabsHalf[slab] != null) continue;
-            if (dtype == KvDtype.FP32) slabsF32[slab] = new float[blocksPerSlab * blockElements];
-            else slabsHalf[slab] = new short[blocksPerSlab * blockElements];
+            switch (dtype) {
+                case FP32 -> { if (slabsF32[slab] == null) slabsF32[slab] = new float[blocksPerSlab * blockElements]; }
+                case FP16, BF16 -> { if (slabsHalf[slab] == null) slabsHalf[slab] = new short[blocksPerSlab * blockElements]; }
+                case INT8 -> {
+                    if (slabsInt8[slab] == null) {
+                        slabsInt8[slab] = new byte[blocksPerSlab * blockElements];
+                        slabsScale[slab] = new float[blocksPerSlab * 2 * keyStride];
+                    }
+                }
+            }
         }
         nextFreshId = end;
         return first;
@@ -160,6 +175,16 @@ public final class KvBlockPool {
                 for (int d = 0; d < headDim; d++) data[k + d * keyStride] = KvDtype.floatToBf16(key[keyOffset + d]);
                 for (int d = 0; d < headDim; d++) data[v + d] = KvDtype.floatToBf16(value[valueOffset + d]);
             }
+            case INT8 -> {
+                byte[] data = dataInt8(blockId);
+                float[] scales = scales(blockId);
+                int scaleAt = scaleOffset(blockId) + slot;
+                float keyScale = KvDtype.int8Scale(key, keyOffset, headDim), valueScale = KvDtype.int8Scale(value, valueOffset, headDim);
+                for (int d = 0; d < headDim; d++) data[k + d * keyStride] = KvDtype.int8Code(key[keyOffset + d], keyScale);
+                for (int d = 0; d < headDim; d++) data[v + d] = KvDtype.int8Code(value[valueOffset + d], valueScale);
+                scales[scaleAt] = keyScale;
+                scales[scaleAt + keyStride] = valueScale;
+            }
         }
     }
 
@@ -170,6 +195,11 @@ public final class KvBlockPool {
             case FP32 -> { float[] data = dataF32(blockId); for (int d = 0; d < headDim; d++) dst[offset + d] = data[k + d * keyStride]; }
             case FP16 -> { short[] data = dataHalf(blockId); for (int d = 0; d < headDim; d++) dst[offset + d] = Float.float16ToFloat(data[k + d * keyStride]); }
             case BF16 -> { short[] data = dataHalf(blockId); for (int d = 0; d < headDim; d++) dst[offset + d] = KvDtype.bf16ToFloat(data[k + d * keyStride]); }
+            case INT8 -> {
+                byte[] data = dataInt8(blockId);
+                float scale = scales(blockId)[scaleOffset(blockId) + slot];
+                for (int d = 0; d < headDim; d++) dst[offset + d] = data[k + d * keyStride] * scale;
+            }
         }
     }
 
@@ -180,6 +210,11 @@ public final class KvBlockPool {
             case FP32 -> System.arraycopy(dataF32(blockId), v, dst, offset, headDim);
             case FP16 -> { short[] data = dataHalf(blockId); for (int d = 0; d < headDim; d++) dst[offset + d] = Float.float16ToFloat(data[v + d]); }
             case BF16 -> { short[] data = dataHalf(blockId); for (int d = 0; d < headDim; d++) dst[offset + d] = KvDtype.bf16ToFloat(data[v + d]); }
+            case INT8 -> {
+                byte[] data = dataInt8(blockId);
+                float scale = scales(blockId)[scaleOffset(blockId) + keyStride + slot];
+                for (int d = 0; d < headDim; d++) dst[offset + d] = data[v + d] * scale;
+            }
         }
     }
 
@@ -189,6 +224,12 @@ public final class KvBlockPool {
     float[] dataF32(int blockId) { return slabsF32[blockId / blocksPerSlab]; }
     /** The FP16/BF16 slab holding {@code blockId}, raw 16-bit codes (null for FP32 pools). */
     short[] dataHalf(int blockId) { return slabsHalf[blockId / blocksPerSlab]; }
+    /** The INT8 slab holding {@code blockId} (null for other pools). */
+    byte[] dataInt8(int blockId) { return slabsInt8[blockId / blocksPerSlab]; }
+    /** INT8: the scale slab holding {@code blockId}'s per-token key scales and value scales (null for other pools). */
+    float[] scales(int blockId) { return slabsScale[blockId / blocksPerSlab]; }
+    /** INT8: where the block's key scales {@code [keyStride]} start in its scale slab; its value scales follow. */
+    int scaleOffset(int blockId) { return blockId % blocksPerSlab * 2 * keyStride; }
     /** Where the block's transposed keys {@code [headDim][keyStride]} start in its slab. */
     int keyOffset(int blockId) { return blockId % blocksPerSlab * blockElements; }
     /** Where the block's values {@code [blockSize][valueStride]} start in its slab. */

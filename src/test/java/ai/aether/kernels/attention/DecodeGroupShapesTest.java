@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Decode over the block pool for every GQA group size the kernel specialises (4-row, 3-row and
  * single-row passes, and their mixes: 5 = 4 + 1, 7 = 4 + 3), each storage type, blocks taken one
  * by one and in runs that cross slab boundaries, against float64 attention written out here on
- * the stored (dtype-rounded) keys and values, on two threads (lists split into several work
+ * the stored (dtype-rounded; INT8: per-token scale and codes) keys and values, on two threads (lists split into several work
  * units, merged by log-sum-exp) and on one, with a head dimension that is not a multiple of four
  * vectors (48: the kernels' leftover-chunk loops), and with blocks of 32 and 48 tokens (the logit
  * kernels' two-chunk and one-chunk passes). Only fp32 summation order differs, so 1e-5
@@ -43,7 +43,11 @@ class DecodeGroupShapesTest {
         "4,2,BF16,700,true,1,64,32",
         "1,2,FP32,333,false,2,64,48",
         "3,1,FP16,520,true,1,48,32",
-        "7,1,FP16,450,true,2,64,32"
+        "7,1,FP16,450,true,2,64,32",
+        "3,3,INT8,1000,true,2,64,64",
+        "4,2,INT8,700,true,1,64,32",
+        "1,2,INT8,333,false,2,64,48",
+        "7,1,INT8,450,true,2,48,64"
     })
     void decodeMatchesFloat64Reference(int group, int kvHeads, KvDtype dtype, int length, boolean runs, int threads, int headDim, int blockSize) {
         Parallel.setThreads(threads);
@@ -80,6 +84,13 @@ class DecodeGroupShapesTest {
         float[] out = new float[heads * headDim];
         backend.decode(pool, plan, queries, out);
 
+        float[][] storedKeys = new float[kvHeads][length * headDim], storedValues = new float[kvHeads][length * headDim];  // as the dtype stores them
+        for (int h = 0; h < kvHeads; h++) {
+            for (int t = 0; t < length; t++) {
+                dtype.roundVector(keys[h], t * headDim, headDim, storedKeys[h], t * headDim);
+                dtype.roundVector(values[h], t * headDim, headDim, storedValues[h], t * headDim);
+            }
+        }
         double scale = 1 / Math.sqrt(headDim), worst = 0, largest = 0;
         double[] expected = new double[heads * headDim];
         for (int head = 0; head < heads; head++) {
@@ -88,7 +99,7 @@ class DecodeGroupShapesTest {
             double max = Double.NEGATIVE_INFINITY;
             for (int t = 0; t < length; t++) {
                 double dot = 0;
-                for (int d = 0; d < headDim; d++) dot += (double) queries[head * headDim + d] * dtype.round(keys[kv][t * headDim + d]);
+                for (int d = 0; d < headDim; d++) dot += (double) queries[head * headDim + d] * storedKeys[kv][t * headDim + d];
                 logits[t] = dot * scale;
                 max = Math.max(max, logits[t]);
             }
@@ -96,7 +107,7 @@ class DecodeGroupShapesTest {
             for (int t = 0; t < length; t++) sum += Math.exp(logits[t] - max);
             for (int t = 0; t < length; t++) {
                 double p = Math.exp(logits[t] - max) / sum;
-                for (int d = 0; d < headDim; d++) expected[head * headDim + d] += p * dtype.round(values[kv][t * headDim + d]);
+                for (int d = 0; d < headDim; d++) expected[head * headDim + d] += p * storedValues[kv][t * headDim + d];
             }
         }
         for (int i = 0; i < expected.length; i++) {

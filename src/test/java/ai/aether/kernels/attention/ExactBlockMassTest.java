@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ExactBlockMassTest {
 
     @ParameterizedTest(name = "{0} rows={1} blockSize={2}")
-    @CsvSource({"FP16,3,64", "FP32,1,64", "BF16,4,64", "FP16,2,32", "FP32,3,24"})
+    @CsvSource({"FP16,3,64", "FP32,1,64", "BF16,4,64", "FP16,2,32", "FP32,3,24", "INT8,3,64", "INT8,2,32"})
     void logMassesMatchFloat64(KvDtype dtype, int rows, int blockSize) {
         int headDim = 64, blocks = 11;
         Random random = new Random(rows * 31L + blockSize);
@@ -32,6 +32,10 @@ class ExactBlockMassTest {
                 pool.writeToken(ids[b], t, keys[b], t * headDim, value, 0);
             }
         }
+        float[][] stored = new float[blocks][blockSize * headDim];  // the keys as the dtype stores them
+        for (int b = 0; b < blocks; b++) {
+            for (int t = 0; t < blockSize; t++) dtype.roundVector(keys[b], t * headDim, headDim, stored[b], t * headDim);
+        }
         float[] queries = new float[3 + rows * headDim];  // rows start at offset 3
         for (int i = 0; i < queries.length; i++) queries[i] = (float) random.nextGaussian();
         boolean[] which = new boolean[blocks];
@@ -41,7 +45,7 @@ class ExactBlockMassTest {
         java.util.Arrays.fill(out, 42f);
 
         ExactBlockMass.logMasses(pool, queries, 3, rows, ids, blocks, which, out);
-        check(out, which, keys, queries, rows, blocks, blockSize, headDim, dtype);
+        check(out, which, stored, queries, rows, blocks, blockSize, headDim);
 
         // A slice [2, 5) of an index list: blocks 3, 6 and 7 only.
         int[] indices = {0, 2, 3, 6, 7, 10};
@@ -50,7 +54,7 @@ class ExactBlockMassTest {
         java.util.Arrays.fill(out, 42f);
         float[] logits = new float[indices.length * rows * blockSize];
         ExactBlockMass.logMasses(pool, queries, 3, rows, ids, indices, 2, 5, out, blocks, logits);
-        check(out, slice, keys, queries, rows, blocks, blockSize, headDim, dtype);
+        check(out, slice, stored, queries, rows, blocks, blockSize, headDim);
         // The logits handed to the attention: candidate j's row r at [(j * rows + r) * blockSize + t].
         double scale = 1 / Math.sqrt(headDim);
         for (int j = 0; j < indices.length; j++) {
@@ -62,15 +66,14 @@ class ExactBlockMassTest {
                         continue;
                     }
                     double dot = 0;
-                    for (int d = 0; d < headDim; d++) dot += (double) queries[3 + r * headDim + d] * dtype.round(keys[indices[j]][t * headDim + d]);
+                    for (int d = 0; d < headDim; d++) dot += (double) queries[3 + r * headDim + d] * stored[indices[j]][t * headDim + d];
                     assertEquals(dot * scale, got, 1e-4 * Math.max(1, Math.abs(dot * scale)), "logit of candidate " + j + " row " + r + " token " + t);
                 }
             }
         }
     }
 
-    private static void check(float[] out, boolean[] which, float[][] keys, float[] queries, int rows, int blocks, int blockSize, int headDim,
-                              KvDtype dtype) {
+    private static void check(float[] out, boolean[] which, float[][] stored, float[] queries, int rows, int blocks, int blockSize, int headDim) {
         double scale = 1 / Math.sqrt(headDim);
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < blocks; b++) {
@@ -82,7 +85,7 @@ class ExactBlockMassTest {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int t = 0; t < blockSize; t++) {
                     double dot = 0;
-                    for (int d = 0; d < headDim; d++) dot += (double) queries[3 + r * headDim + d] * dtype.round(keys[b][t * headDim + d]);
+                    for (int d = 0; d < headDim; d++) dot += (double) queries[3 + r * headDim + d] * stored[b][t * headDim + d];
                     logits[t] = dot * scale;
                     max = Math.max(max, logits[t]);
                 }
