@@ -44,14 +44,14 @@ public record KvSnapshot(String label, int kvHeads, int queryHeads, int tokens, 
         return (kvHead * tokens + token) * headDim;
     }
 
-    /** A copy with keys, values and queries rounded as {@code round} says (e.g. to fp16 storage). */
-    public KvSnapshot rounded(java.util.function.DoubleUnaryOperator round) {
-        return new KvSnapshot(label, kvHeads, queryHeads, tokens, headDim, apply(keys, round), apply(values, round), queries);
+    /** A copy with keys and values as {@code dtype} stores them (queries unchanged): the reference the kernels are held to. */
+    public KvSnapshot stored(ai.aether.kernels.attention.KvDtype dtype) {
+        return new KvSnapshot(label, kvHeads, queryHeads, tokens, headDim, stored(keys, dtype), stored(values, dtype), queries);
     }
 
-    private static float[] apply(float[] x, java.util.function.DoubleUnaryOperator round) {
+    private float[] stored(float[] x, ai.aether.kernels.attention.KvDtype dtype) {
         float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = (float) round.applyAsDouble(x[i]);
+        for (int i = 0; i < x.length; i += headDim) dtype.roundVector(x, i, headDim, out, i);  // one key or value vector at a time
         return out;
     }
 }

@@ -36,7 +36,7 @@ final class PreparedBatch {
 
     PreparedBatch(List<KvSnapshot> rawSnapshots, AetherConfig config) {
         this.snapshots = config.kvDtype() == ai.aether.kernels.attention.KvDtype.FP32 ? List.copyOf(rawSnapshots)
-                : rawSnapshots.stream().map(s -> s.rounded(x -> config.kvDtype().round((float) x))).toList();
+                : rawSnapshots.stream().map(s -> s.stored(config.kvDtype())).toList();
         KvSnapshot first = snapshots.getFirst();
         this.batch = snapshots.size();
         this.kvHeads = first.kvHeads();

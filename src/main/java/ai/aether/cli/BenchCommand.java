@@ -96,7 +96,7 @@ public final class BenchCommand implements Callable<Integer> {
     int blockSize = 64;
 
     @Option(names = "--dtype", paramLabel = "TYPE", converter = DtypeConverter.class,
-            description = "KV storage type: fp32, fp16 or bf16. Default fp16.")
+            description = "KV storage type: fp32, fp16, bf16 or int8 (per-token scales). Default fp16.")
     KvDtype dtype = KvDtype.FP16;
 
     @Option(names = "--threads", paramLabel = "N", description = "Kernel threads (default: all cores).")
@@ -270,7 +270,8 @@ public final class BenchCommand implements Callable<Integer> {
                 case "fp32", "f32", "float32" -> KvDtype.FP32;
                 case "fp16", "f16", "float16" -> KvDtype.FP16;
                 case "bf16", "bfloat16" -> KvDtype.BF16;
-                default -> throw new picocli.CommandLine.TypeConversionException("unknown dtype '" + value + "' (fp32, fp16, bf16)");
+                case "int8" -> KvDtype.INT8;
+                default -> throw new picocli.CommandLine.TypeConversionException("unknown dtype '" + value + "' (fp32, fp16, bf16, int8)");
             };
         }
     }
