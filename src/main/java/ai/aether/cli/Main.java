@@ -39,6 +39,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new CliErrors());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);  // --kv int8, --selection top_k: as the help lists them or in lower case
         return cl;
     }
 }

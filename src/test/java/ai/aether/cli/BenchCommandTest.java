@@ -75,6 +75,17 @@ class BenchCommandTest {
         assertTrue(r.out().contains("verify: every AETHER row meets the seed table"), r.out());
     }
 
+    /** INT8 storage: the kernels are held to float64 attention over the int8-stored keys and values (the kern.err column). */
+    @Test
+    void int8KvIsVerifiedAgainstItsStoredValues() {
+        Run r = run(tiny("--sparsity-sweep", "0.8", "--dtype", "int8"));
+        assertEquals(0, r.exit(), r.err());
+        String row = r.out().lines().filter(l -> l.startsWith("quantized-box+sum ")).findFirst().orElseThrow();
+        String[] columns = row.trim().split("\\s+");
+        double kernelError = Double.parseDouble(columns[columns.length - 1]);
+        assertTrue(kernelError < 1e-4, "kernel vs float64 on the stored values, relative L2: " + row);
+    }
+
     @Test
     void badInputIsOneClearLine() {
         Run heads = run("bench", "--heads", "8", "--kv-heads", "3", "--seq-len", "256", "--no-progress");
@@ -82,7 +93,7 @@ class BenchCommandTest {
         assertTrue(heads.err().contains("--kv-heads must divide --heads (8), got 3"), heads.err());
         Run dtype = run("bench", "--dtype", "int4");
         assertNotEquals(0, dtype.exit());
-        assertTrue(dtype.err().contains("unknown dtype 'int4' (fp32, fp16, bf16)"), dtype.err());
+        assertTrue(dtype.err().contains("unknown dtype 'int4' (fp32, fp16, bf16, int8)"), dtype.err());
         Run sweep = run(tiny("--sparsity-sweep", "1.5"));
         assertEquals(1, sweep.exit());
         assertTrue(sweep.err().contains("--sparsity-sweep values must be in [0, 1), got 1.5"), sweep.err());

@@ -48,6 +48,15 @@ class GenerateAndChatCommandTest {
         assertTrue(stderr.contains("tok/s") && stderr.contains("time to first token") && stderr.contains("generation: 12 tokens"), stderr);
     }
 
+    /** INT8 KV, named in lower case as users type it; the story's greedy start survives int8 keys and values. */
+    @Test
+    void generateWithInt8KvGivesTheSameStoryStart() {
+        String model = SharedModels.require(SharedModels.STORIES_Q8_0).toString();
+        int code = run("generate", "--model", model, "--kv", "int8", "--prompt", "Once upon a time,", "--temperature", "0", "--max-tokens", "12");
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith(" there was a little girl named Lily"), out.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void chatAnswersEachLineUntilExit() {
         String model = SharedModels.require(SharedModels.STORIES_F32).toString();
