@@ -63,7 +63,7 @@ public enum KvDtype {
         return largest / 127f;
     }
 
-    /** INT8's code of one element given its vector's scale: round half away from zero, in [-127, 127]. */
+    /** INT8's code of one element given its vector's scale: to nearest ({@link Math#round}, halves up), in [-127, 127]. */
     static byte int8Code(float x, float scale) {
         if (scale == 0) return 0;
         return (byte) Math.max(-127, Math.min(127, Math.round(x / scale)));
