@@ -8,6 +8,10 @@ import java.util.ServiceLoader;
  * {@link DecodePlan} with the kept blocks, {@link #plan} builds the work schedule into it, and
  * {@link #decode} runs the attention. Dense attention is the same call with every block kept.
  *
+ * <p>The pool's storage type is part of the contract ({@link KvDtype}; the block layout and, for
+ * INT8, the per-token key and value scales are described in {@link KvBlockPool}): a backend that
+ * cannot read one rejects it in {@link #plan}, naming the dtype, rather than computing on it.
+ *
  * <p>Example (one sequence, every block kept, i.e. dense):
  * <pre>{@code
  * AttentionBackend backend = AttentionBackend.load();
