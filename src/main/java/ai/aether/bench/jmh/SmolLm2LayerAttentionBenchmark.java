@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One layer's decode attention at SmolLM2-135M's shape (9 query heads, 3 KV heads, head dim 64,
- * fp16 KV, block 64): what one of the model's 30 layers costs per token, dense vs AETHER at the
+ * fp16 KV unless {@code dtype} says otherwise, block 64): what one of the model's 30 layers costs per token, dense vs AETHER at the
  * default target sparsity 0.8, and radar + selection alone, per block score ({@code score}: the radar
  * score and GQA group combiner, e.g. {@code QUANTIZED_BOX/SOFTMAX_SUM}, the default). The per-token
  * attention budget for 100 tok/s at 8K is about 150 us per layer.
@@ -51,6 +51,10 @@ public class SmolLm2LayerAttentionBenchmark {
     @Param({"2"})
     public int threads;
 
+    /** KV storage ({@code -p dtype=INT8} for int8 keys and values). */
+    @Param({"FP16"})
+    public KvDtype dtype;
+
     @Param({"QUANTIZED_BOX/SOFTMAX_SUM", "KEY_SKETCH/SOFTMAX_SUM", "QUANTIZED_BOX/MAX", "SHRUNK_BOX/MAX", "SHRUNK_BOX/SOFTMAX_SUM", "QUEST/MAX"})
     public String score;
 
@@ -65,7 +69,7 @@ public class SmolLm2LayerAttentionBenchmark {
     public void setUp() {
         Parallel.setThreads(threads);
         String[] scoreAndCombine = score.split("/");
-        AetherConfig base = AetherConfig.builder().blockSize(BLOCK).kvDtype(KvDtype.FP16).radarScore(RadarScore.valueOf(scoreAndCombine[0]))
+        AetherConfig base = AetherConfig.builder().blockSize(BLOCK).kvDtype(dtype).radarScore(RadarScore.valueOf(scoreAndCombine[0]))
                 .groupCombine(GroupCombine.valueOf(scoreAndCombine[1])).build();
         AetherKvPool pool = AetherKvPool.forConfig(base, HEAD_DIM, KV_HEADS * length / BLOCK + KV_HEADS);
         SequenceKvCache cache = pool.newSequence(1, KV_HEADS);
