@@ -176,13 +176,9 @@ final class BlockAttentionKernel {
      * Exact log attention mass of one block for {@code rows} query rows held in {@code s.queryRows}:
      * {@code out[outOffset + r * outStride] = log sum_t exp(q_r . k_t)} over the block's first
      * {@code blockTokens} keys (queries pre-scaled, so these are the softmax logits). Reads the keys
-     * only, with the same logit loops as {@link #attendBlock}.
+     * only, with the same logit loops as {@link #attendBlock}; also copies the logits to
+     * {@code logitsOut[logitsOffset + r * blockTokens + t]} when it is not null.
      */
-    static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride) {
-        logMass(pool, blockId, blockTokens, s, rows, out, outOffset, outStride, null, 0);
-    }
-
-    /** {@link #logMass}, also copying the logits to {@code logitsOut[logitsOffset + r * blockTokens + t]} when it is not null. */
     static void logMass(KvBlockPool pool, int blockId, int blockTokens, Scratch s, int rows, float[] out, int outOffset, int outStride,
                         float[] logitsOut, int logitsOffset) {
         int keyStride = pool.keyStride(), tokenChunks = roundUp(blockTokens, LANES);
