@@ -1,6 +1,6 @@
 package ai.aether.kernels.quant;
 
-/** A matrix repacked at load for the decode matvec (nibbles or int8 side by side, scales as fp32). */
+/** A matrix repacked at load for the decode matvec, row by row (int8 side by side, scales as fp32). */
 interface PackedRows {
     /** The dot product of row {@code row} with x[xOff .. xOff+cols). */
     float dot(int row, float[] x, int xOff);

@@ -14,7 +14,7 @@ import static ai.aether.kernels.quant.VectorShapes.FLOATS;
 import static ai.aether.kernels.quant.VectorShapes.LANES;
 
 /**
- * A Q8_0 matrix repacked once at load for the decode matvec, as {@link Q4PackedRows} is for Q4:
+ * A Q8_0 matrix repacked once at load for the decode matvec, as {@link Q4RowGroups} is for Q4 (rows kept whole: the head's 49,152 rows are read once per token and the row kernel already streams them near memory speed):
  * the int8 values of every block side by side ({@code [rows][cols]}) and the block scales as fp32
  * ({@code [rows][blocks]}). The product is the in-place kernel's arithmetic (x = d*q; per block
  * the int8 lanes widen to floats and fma against the activations, then one fma by d), without an

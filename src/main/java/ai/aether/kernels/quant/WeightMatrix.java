@@ -14,14 +14,16 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
 
 /**
  * A weight matrix [rows][cols] stored in one {@link WeightFormat}, read in place (typically a
- * slice of a memory-mapped GGUF file). Products are computed on the packed blocks:
+ * slice of a memory-mapped GGUF file). Q4_0 and Q4_1 are repacked at load one row per vector lane
+ * ({@link Q4RowGroups}: no lane sums, fixed summation order). Other formats are computed on their
+ * blocks row by row:
  * <ul>
  *   <li>{@link #matVec} (decode, one token): each row is decoded in registers and dotted;</li>
  *   <li>{@link #matMul} (prefill, many tokens): rows are decoded once per tile of
  *       {@value #TOKEN_TILE} tokens into an L1-resident buffer and dotted with every token of
  *       the tile in 4-row x 4-token register blocks.</li>
  * </ul>
- * Work is split over output rows through {@link Parallel}. {@link #matVecAll} runs several
+ * Work is split over groups of {@link Q4RowGroups#GROUP} output rows through {@link Parallel}. {@link #matVecAll} runs several
  * matrices that read the same input (Q/K/V, gate/up) in one parallel region.
  *
  * <pre>{@code
@@ -45,7 +47,8 @@ public final class WeightMatrix {
     private final int cols;
     private final long rowBytes;
     private final RowKernel kernel;
-    private final PackedRows packed;  // Q4_0/Q4_1/Q8_0 repacked for the matvec, else null
+    private final Q4RowGroups rowGroups;  // Q4_0/Q4_1 repacked one row per lane, else null
+    private final PackedRows packed;      // Q8_0 repacked for the matvec, else null
 
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.name = Objects.requireNonNull(name, "name");
@@ -67,11 +70,9 @@ public final class WeightMatrix {
                     + " bytes, the data has " + data.byteSize());
         }
         this.kernel = format.kernel();
-        this.packed = switch (format) {
-            case Q4_0, Q4_1 -> Q4PackedRows.pack(data, rows, cols, format == WeightFormat.Q4_1);
-            case Q8_0 -> Q8PackedRows.pack(data, rows, cols);
-            default -> null;
-        };
+        this.rowGroups = format == WeightFormat.Q4_0 || format == WeightFormat.Q4_1
+                ? Q4RowGroups.pack(data, rows, cols, format == WeightFormat.Q4_1) : null;
+        this.packed = format == WeightFormat.Q8_0 ? Q8PackedRows.pack(data, rows, cols) : null;
     }
 
     public String name() { return name; }
@@ -90,12 +91,23 @@ public final class WeightMatrix {
     public float dotRow(int row, float[] x, int xOff) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(xOff, cols, x.length);
+        if (rowGroups != null) {
+            float[] decoded = new float[cols];
+            rowGroups.dequantize(row, decoded, 0);
+            return VectorMath.dot(decoded, 0, x, xOff, cols);
+        }
         return packed != null ? packed.dot(row, x, xOff) : kernel.dot(data, row * rowBytes, cols, x, xOff, new float[kernel.scratchSize()]);
     }
 
     private void decodeRow(int row, float[] out, int outOff) {
-        if (packed != null) packed.dequantize(row, out, outOff);
+        if (rowGroups != null) rowGroups.dequantize(row, out, outOff);
+        else if (packed != null) packed.dequantize(row, out, outOff);
         else kernel.dequantize(data, row * rowBytes, cols, out, outOff);
+    }
+
+    /** Work units of this matrix: groups of {@link Q4RowGroups#GROUP} rows, the last one possibly partial. */
+    private int units() {
+        return (rows + Q4RowGroups.GROUP - 1) / Q4RowGroups.GROUP;
     }
 
     /** y[0..rows) = W x, x is [cols]. */
@@ -121,7 +133,7 @@ public final class WeightMatrix {
      */
     public static void matMulAll(float[] x, int tokens, WeightMatrix[] matrices, float[][] ys) {
         int cols = matrices[0].cols;
-        int totalRows = 0;
+        int totalRows = 0, totalUnits = 0;
         for (int m = 0; m < matrices.length; m++) {
             WeightMatrix w = matrices[m];
             if (w.cols != cols) {
@@ -131,69 +143,78 @@ public final class WeightMatrix {
                 throw new IllegalArgumentException(w.name + ": output holds " + ys[m].length + " floats, needs " + (long) tokens * w.rows);
             }
             totalRows += w.rows;
+            totalUnits += w.units();
         }
         if (x.length < (long) tokens * cols) {
             throw new IllegalArgumentException(matrices[0].name + ": input holds " + x.length + " floats, needs " + (long) tokens * cols);
         }
-        int allRows = totalRows;
+        int allUnits = totalUnits;
         Parallel.RangeBody body = tokens == 1
                 ? (from, to) -> matVecRange(x, matrices, ys, from, to)
                 : (from, to) -> matMulRange(x, tokens, matrices, ys, from, to);
-        if ((long) allRows * cols * tokens < INLINE_WORK) {
-            body.run(0, allRows); // cheaper than waking another thread (~10-30 us per parallel region)
+        if ((long) totalRows * cols * tokens < INLINE_WORK) {
+            body.run(0, allUnits); // cheaper than waking another thread (~10-30 us per parallel region)
         } else {
-            Parallel.forRange(allRows, body);
+            Parallel.forRange(allUnits, body);
         }
     }
 
-    /** Rows [from, to) of the concatenation of all matrices, one token. */
+    /** Row groups [from, to) of the concatenation of all matrices' groups, one token. */
     private static void matVecRange(float[] x, WeightMatrix[] matrices, float[][] ys, int from, int to) {
         int first = 0;
-        float[] scratch = null;
         for (int m = 0; m < matrices.length; m++) {
             WeightMatrix w = matrices[m];
-            int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.rows) - first;
-            first += w.rows;
+            int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.units()) - first;
+            first += w.units();
             if (lo >= hi) continue;
-            if (scratch == null || scratch.length < w.kernel.scratchSize()) scratch = new float[w.kernel.scratchSize()];
             float[] y = ys[m];
-            if (w.packed != null) {
-                for (int r = lo; r < hi; r++) y[r] = w.packed.dot(r, x, 0);
+            int rowFrom = lo * Q4RowGroups.GROUP, rowTo = Math.min(w.rows, hi * Q4RowGroups.GROUP);
+            if (w.rowGroups != null) {
+                w.rowGroups.matVec(x, y, lo, hi);
+            } else if (w.packed != null) {
+                for (int r = rowFrom; r < rowTo; r++) y[r] = w.packed.dot(r, x, 0);
             } else {
-                for (int r = lo; r < hi; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
+                float[] scratch = new float[w.kernel.scratchSize()];
+                for (int r = rowFrom; r < rowTo; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
             }
         }
     }
 
-    /** Rows [from, to) of the concatenation of all matrices, all tokens, tiled over tokens. */
+    /** Row groups [from, to) of the concatenation of all matrices' groups, all tokens. */
     private static void matMulRange(float[] x, int tokens, WeightMatrix[] matrices, float[][] ys, int from, int to) {
-        int cols = matrices[0].cols;
+        int first = 0;
+        for (int m = 0; m < matrices.length; m++) {
+            WeightMatrix w = matrices[m];
+            int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.units()) - first;
+            first += w.units();
+            if (lo >= hi) continue;
+            if (w.rowGroups != null) w.rowGroups.matMul(x, tokens, ys[m], lo, hi);
+            else w.matMulRows(x, tokens, ys[m], lo * Q4RowGroups.GROUP, Math.min(w.rows, hi * Q4RowGroups.GROUP));
+        }
+    }
+
+    /** Rows [from, to) of this matrix, all tokens, tiled over tokens: the path of formats without row groups. */
+    private void matMulRows(float[] x, int tokens, float[] y, int from, int to) {
         float[][] block = new float[ROW_BLOCK][cols];  // [4][cols] rows decoded once per token tile
         float[][] tile = new float[TOKEN_TILE][];      // [tileTokens][cols] the tile's activations, one array each
         for (int tileStart = 0; tileStart < tokens; tileStart += TOKEN_TILE) {
             int tileTokens = Math.min(TOKEN_TILE, tokens - tileStart);
             // One array per token keeps every vector load at offset c < cols, which the JIT can bounds-check once per loop.
             for (int t = 0; t < tileTokens; t++) tile[t] = Arrays.copyOfRange(x, (tileStart + t) * cols, (tileStart + t + 1) * cols);
-            int first = 0;
-            for (int m = 0; m < matrices.length; m++) {
-                WeightMatrix w = matrices[m];
-                int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.rows) - first;
-                first += w.rows;
-                int r = lo;
-                for (; r + ROW_BLOCK <= hi; r += ROW_BLOCK) {
-                    for (int i = 0; i < ROW_BLOCK; i++) w.decodeRow(r + i, block[i], 0);
-                    int t = 0;
-                    for (; t + 4 <= tileTokens; t += 4) {
-                        dotFourByFour(block, tile[t], tile[t + 1], tile[t + 2], tile[t + 3], cols, ys[m], w.rows, r, tileStart + t);
-                    }
-                    for (; t < tileTokens; t++) {
-                        for (int i = 0; i < ROW_BLOCK; i++) ys[m][(tileStart + t) * w.rows + r + i] = VectorMath.dot(block[i], 0, tile[t], 0, cols);
-                    }
+            int r = from;
+            for (; r + ROW_BLOCK <= to; r += ROW_BLOCK) {
+                for (int i = 0; i < ROW_BLOCK; i++) decodeRow(r + i, block[i], 0);
+                int t = 0;
+                for (; t + 4 <= tileTokens; t += 4) {
+                    dotFourByFour(block, tile[t], tile[t + 1], tile[t + 2], tile[t + 3], cols, y, rows, r, tileStart + t);
                 }
-                for (; r < hi; r++) {
-                    w.decodeRow(r, block[0], 0);
-                    for (int t = 0; t < tileTokens; t++) ys[m][(tileStart + t) * w.rows + r] = VectorMath.dot(block[0], 0, tile[t], 0, cols);
+                for (; t < tileTokens; t++) {
+                    for (int i = 0; i < ROW_BLOCK; i++) y[(tileStart + t) * rows + r + i] = VectorMath.dot(block[i], 0, tile[t], 0, cols);
                 }
+            }
+            for (; r < to; r++) {
+                decodeRow(r, block[0], 0);
+                for (int t = 0; t < tileTokens; t++) y[(tileStart + t) * rows + r] = VectorMath.dot(block[0], 0, tile[t], 0, cols);
             }
         }
     }

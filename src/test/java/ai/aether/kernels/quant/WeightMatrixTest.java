@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,7 +90,8 @@ class WeightMatrixTest {
     @EnumSource(WeightFormat.class)
     void matVecAndMatMulMatchReference(WeightFormat format) {
         Random random = new Random(format.ordinal());
-        int rows = 37, cols = colsFor(format) * 2, tokens = 39; // tokens: a full 32-tile, then 4+3 leftovers
+        // rows: 2 full row groups of 16 and a partial one; tokens: a full 64-token tile (two 32-token tiles), then 4+3 leftovers
+        int rows = 37, cols = colsFor(format) * 2, tokens = 71;
         byte[] bytes = randomMatrix(format, rows, cols, random);
         WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(bytes), rows, cols);
         float[] x = randomVector(tokens * cols, random);
@@ -121,9 +123,50 @@ class WeightMatrixTest {
             Parallel.setThreads(threads);
             float[] ya = new float[rowsA], yb = new float[rowsB];
             WeightMatrix.matVecAll(x, new WeightMatrix[] {a, b}, new float[][] {ya, yb});
-            // Same kernel, same inputs; only the lane-reduction order may differ (interpreted vs compiled vector code).
+            // dotRow is a separate path (Q4: the row gathered, then a dot), so the sums agree to rounding only.
             for (int r = 0; r < rowsA; r++) assertEquals(a.dotRow(r, x, 0), ya[r], 1e-5f * Math.max(1, Math.abs(ya[r])), "a row " + r);
             for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 1e-5f * Math.max(1, Math.abs(yb[r])), "b row " + r);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /**
+     * Q4 products are one fma chain per output in a fixed order (rows in vector lanes, no lane sums),
+     * so they are bit-identical whatever the thread split and however the tokens are batched: what
+     * makes a prefill reproducible from process to process. (One token takes the matvec's kernel,
+     * whose sums run block by block: batches here hold at least 2.)
+     */
+    @Property(tries = 20)
+    void q4ProductsDoNotDependOnThreadsOrBatching(@ForAll @IntRange(min = 100, max = 300) int rows,
+                                                  @ForAll @IntRange(min = 8, max = 16) int blocks,
+                                                  @ForAll @IntRange(min = 4, max = 40) int tokens,
+                                                  @ForAll @IntRange(min = 1, max = 3) int threads) {
+        Random random = new Random(rows * 1000L + blocks * 10L + tokens);
+        int cols = 32 * blocks;
+        WeightMatrix w = new WeightMatrix("w", WeightFormat.Q4_1, MemorySegment.ofArray(randomMatrix(WeightFormat.Q4_1, rows, cols, random)), rows, cols);
+        float[] x = randomVector(tokens * cols, random);
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            float[] all = new float[tokens * rows];
+            w.matMul(x, tokens, all);
+            float[] one = new float[rows];
+            w.matVec(x, one);
+            Parallel.setThreads(threads);
+            int split = tokens / 2;
+            float[] first = new float[split * rows], rest = new float[(tokens - split) * rows];
+            w.matMul(Arrays.copyOf(x, split * cols), split, first);
+            w.matMul(Arrays.copyOfRange(x, split * cols, tokens * cols), tokens - split, rest);
+            for (int i = 0; i < first.length; i++) {
+                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(first[i]), "matMul token " + i / rows + " row " + i % rows);
+            }
+            for (int i = 0; i < rest.length; i++) {
+                assertEquals(Float.floatToRawIntBits(all[split * rows + i]), Float.floatToRawIntBits(rest[i]), "matMul token " + (split + i / rows) + " row " + i % rows);
+            }
+            float[] oneAgain = new float[rows];
+            w.matVec(x, oneAgain);
+            for (int r = 0; r < rows; r++) assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(oneAgain[r]), "matVec row " + r);
         } finally {
             Parallel.setThreads(before);
         }
