@@ -5,11 +5,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 import static ai.aether.kernels.quant.VectorShapes.BYTES;
 import static ai.aether.kernels.quant.VectorShapes.FLOATS;
@@ -17,44 +17,56 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
 
 /**
  * A Q4_0 or Q4_1 matrix repacked once at load with one <b>row per vector lane</b>: rows go in
- * groups of 16 (8 without AVX-512), and for each group and 32-value block the group's nibbles are
- * interleaved so that one load of 16 (8) bytes gives, in lane i, row i's values at columns k and k+16 (low and high nibble, as
- * in ggml's block). Scales and minimums are fp32, one per row of a group and block ({@code d} and {@code m};
- * Q4_0's minimum is -8 d).
+ * groups of 16 (8 without AVX-512), and for each group and 32-value block one run of bytes holds
+ * the group's fp16 scales {@code d}, its fp16 minimums {@code m} (Q4_1; Q4_0's is -8 d) and its
+ * nibbles, interleaved so that one load of 16 (8) bytes gives, in lane i, row i's values at
+ * columns k and k+16 (low and high nibble, as in ggml's block). That is the file's 20 (18) bytes
+ * per row and block, read as one stream; the scales are widened in registers, exactly.
  *
  * <p>Why lanes are rows. A product then needs no horizontal sums: the matvec multiplies each
  * nibble vector by one broadcast activation and applies the block's scale once per 32 columns
  * (y = sum_b d_b (q_b . x_b) + m_b sum(x_b)), and the prefill decodes a group into a column-major
- * tile and multiplies it by broadcast activations of 4 tokens at a time. Against rows dotted one at a
- * time (nibbles widened, dequantised with an fma, then an fma against the activations, one lane
- * sum per row) this is fewer instructions per weight; measured on SmolLM2's 30 layers of Q4_1
- * streamed from DRAM, 2 threads: 4.6 -> 3.5 ms per decode step, and 255 -> 190 ms per 256-token
- * prefill chunk ({@code scripts/studies/WeightStreamSpeed.java}). Every output is one chain of
- * fmas in a fixed order, so results do not depend on the thread split or on the JIT's state
- * (the rows' lane sums made prefill differ in the last bit between processes).
+ * tile and multiplies it by broadcast activations of 4 tokens at a time. Against rows dotted one
+ * at a time (nibbles widened, dequantised with an fma, then an fma against the activations, one
+ * lane sum per row; scales as fp32 beside the nibbles) this is fewer instructions per weight.
+ * Measured on SmolLM2's 30 layers of Q4_1 streamed from DRAM, 2 threads
+ * ({@code scripts/studies/WeightStreamSpeed.java}): 4.5-4.8 -> 3.2-3.4 ms per decode step; the
+ * products of a 256-token prefill chunk about as fast as before (300-340 ms on a busy host). Every output is one chain of
+ * fmas in a fixed order, so results do not depend on the thread split, the token batching or
+ * the JIT's state (the rows' lane sums made prefill differ in the last bit between processes).
  */
 final class Q4RowGroups {
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
     /** Rows per group: one per float lane (16 on AVX-512, 8 on AVX2). */
     static final int GROUP = LANES;
-    private static final int BLOCK = 32, GROUP_BLOCK_BYTES = GROUP * 16;  // 16 chunks of one byte per row
-    /** Tokens per prefill tile: the group's 2 decoded tiles (2 x 96 KiB at 1536 columns) and 64 tokens of activations stay in L2. */
-    private static final int TOKEN_TILE = 64;
+    /** The group's fp16 scales (or minimums) as bytes: 2 per row. */
+    private static final VectorSpecies<Byte> HALF_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(GROUP * 16));
+    /** Per group and block: GROUP fp16 scales, GROUP fp16 minimums (Q4_1 only), then 16 chunks of one nibble byte per row. */
+    private static final int BLOCK = 32, HALVES = GROUP * 2;
+    /**
+     * Tokens per prefill tile: the engine's whole prefill chunk (256), so each group is decoded once
+     * per chunk (decoding it per 64 tokens cost ~20% of the products, per 16 tokens 2x). The group
+     * pair's decoded tiles (2 x 96 KiB at 1536 columns) stay in L2; the activations stream past.
+     */
+    private static final int TOKEN_TILE = 256;
 
     private final int rows, cols, blocks, groups;
-    private final byte[] nibbles;  // [groups][blocks][16 chunks][GROUP rows]
-    private final float[] scales;  // [groups][blocks][GROUP rows] d
-    private final float[] mins;    // [groups][blocks][GROUP rows] m (Q4_1) or -8 d (Q4_0)
+    private final boolean storedMin;   // Q4_1: m stored; Q4_0: m = -8 d
+    private final int groupBlockBytes;
+    private final byte[] packed;       // [groups][blocks]{d halves, m halves (Q4_1), [16 chunks][GROUP rows] nibbles}
 
-    private Q4RowGroups(int rows, int cols, byte[] nibbles, float[] scales, float[] mins) {
+    private Q4RowGroups(int rows, int cols, boolean storedMin, byte[] packed) {
         this.rows = rows;
         this.cols = cols;
         this.blocks = cols / BLOCK;
         this.groups = (rows + GROUP - 1) / GROUP;
-        this.nibbles = nibbles;
-        this.scales = scales;
-        this.mins = mins;
+        this.storedMin = storedMin;
+        this.groupBlockBytes = groupBlockBytes(storedMin);
+        this.packed = packed;
+    }
+
+    private static int groupBlockBytes(boolean storedMin) {
+        return (storedMin ? 2 : 1) * HALVES + 16 * GROUP;
     }
 
     /**
@@ -66,24 +78,26 @@ final class Q4RowGroups {
     static Q4RowGroups pack(MemorySegment data, int rows, int cols, boolean storedMin) {
         int blocks = cols / BLOCK;
         long groupBlocks = (long) (rows + GROUP - 1) / GROUP * blocks;
-        if (groupBlocks * GROUP_BLOCK_BYTES > Integer.MAX_VALUE - 16) return null;
-        int blockBytes = storedMin ? 20 : 18, quantsOffset = storedMin ? 4 : 2;
-        byte[] nibbles = new byte[(int) (groupBlocks * GROUP_BLOCK_BYTES)];
-        float[] scales = new float[(int) (groupBlocks * GROUP)], mins = new float[(int) (groupBlocks * GROUP)];
-        byte[] block = new byte[16];
+        int groupBlockBytes = groupBlockBytes(storedMin);
+        if (groupBlocks * groupBlockBytes > Integer.MAX_VALUE - 16) return null;
+        int blockBytes = storedMin ? 20 : 18, quantsOffset = storedMin ? 4 : 2, nibblesAt = (storedMin ? 2 : 1) * HALVES;
+        byte[] packed = new byte[(int) (groupBlocks * groupBlockBytes)];
+        byte[] block = new byte[blockBytes];
         for (int r = 0; r < rows; r++) {
             int lane = r % GROUP;
             for (int b = 0; b < blocks; b++) {
-                long at = ((long) r * blocks + b) * blockBytes;
-                int groupBlock = (r / GROUP) * blocks + b;
-                float d = Float.float16ToFloat(data.get(SHORT, at));
-                scales[groupBlock * GROUP + lane] = d;
-                mins[groupBlock * GROUP + lane] = storedMin ? Float.float16ToFloat(data.get(SHORT, at + 2)) : -8f * d;
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, at + quantsOffset, block, 0, 16);
-                for (int k = 0; k < 16; k++) nibbles[groupBlock * GROUP_BLOCK_BYTES + k * GROUP + lane] = block[k];
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, ((long) r * blocks + b) * blockBytes, block, 0, blockBytes);
+                int at = ((r / GROUP) * blocks + b) * groupBlockBytes;
+                packed[at + 2 * lane] = block[0];
+                packed[at + 2 * lane + 1] = block[1];
+                if (storedMin) {
+                    packed[at + HALVES + 2 * lane] = block[2];
+                    packed[at + HALVES + 2 * lane + 1] = block[3];
+                }
+                for (int k = 0; k < 16; k++) packed[at + nibblesAt + k * GROUP + lane] = block[quantsOffset + k];
             }
         }
-        return new Q4RowGroups(rows, cols, nibbles, scales, mins);
+        return new Q4RowGroups(rows, cols, storedMin, packed);
     }
 
     /** y[g*GROUP ..) = rows of groups [groupFrom, groupTo) . x, x is [cols]. */
@@ -97,16 +111,17 @@ final class Q4RowGroups {
         for (int g = groupFrom; g < groupTo; g++) {
             FloatVector acc = FloatVector.zero(FLOATS);
             for (int b = 0; b < blocks; b++) {
-                int groupBlock = g * blocks + b, q = groupBlock * GROUP_BLOCK_BYTES, xb = b * BLOCK;
+                int at = (g * blocks + b) * groupBlockBytes, q = at + (storedMin ? 2 * HALVES : HALVES), xb = b * BLOCK;
                 // Two chains (columns k and k + 16) so consecutive fmas do not wait on each other.
                 FloatVector low = FloatVector.zero(FLOATS), high = low;
                 for (int k = 0; k < 16; k++) {
-                    IntVector packed = (IntVector) ByteVector.fromArray(BYTES, nibbles, q + k * GROUP).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-                    low = ((FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FLOATS, x[xb + k]), low);
-                    high = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FLOATS, x[xb + k + 16]), high);
+                    IntVector nibbles = (IntVector) ByteVector.fromArray(BYTES, packed, q + k * GROUP).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+                    low = ((FloatVector) nibbles.and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FLOATS, x[xb + k]), low);
+                    high = ((FloatVector) nibbles.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FLOATS, x[xb + k + 16]), high);
                 }
-                acc = low.add(high).fma(FloatVector.fromArray(FLOATS, scales, groupBlock * GROUP), acc);
-                acc = FloatVector.fromArray(FLOATS, mins, groupBlock * GROUP).fma(FloatVector.broadcast(FLOATS, blockSums[b]), acc);
+                FloatVector d = halves(at);
+                acc = low.add(high).fma(d, acc);
+                acc = (storedMin ? halves(at + HALVES) : d.mul(-8f)).fma(FloatVector.broadcast(FLOATS, blockSums[b]), acc);
             }
             store(acc, y, g * GROUP, g);
         }
@@ -180,26 +195,40 @@ final class Q4RowGroups {
     /** tile[c*GROUP + lane] = row g*GROUP + lane at column c, as floats (0 for a partial group's missing rows). */
     private void dequantizeGroup(int g, float[] tile) {
         for (int b = 0; b < blocks; b++) {
-            int groupBlock = g * blocks + b, q = groupBlock * GROUP_BLOCK_BYTES;
-            FloatVector d = FloatVector.fromArray(FLOATS, scales, groupBlock * GROUP), m = FloatVector.fromArray(FLOATS, mins, groupBlock * GROUP);
+            int at = (g * blocks + b) * groupBlockBytes, q = at + (storedMin ? 2 * HALVES : HALVES);
+            FloatVector d = halves(at), m = storedMin ? halves(at + HALVES) : d.mul(-8f);
             for (int k = 0; k < 16; k++) {
-                IntVector packed = (IntVector) ByteVector.fromArray(BYTES, nibbles, q + k * GROUP).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-                ((FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d, m).intoArray(tile, (b * BLOCK + k) * GROUP);
-                ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(d, m).intoArray(tile, (b * BLOCK + k + 16) * GROUP);
+                IntVector nibbles = (IntVector) ByteVector.fromArray(BYTES, packed, q + k * GROUP).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+                ((FloatVector) nibbles.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d, m).intoArray(tile, (b * BLOCK + k) * GROUP);
+                ((FloatVector) nibbles.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(d, m).intoArray(tile, (b * BLOCK + k + 16) * GROUP);
             }
         }
+    }
+
+    /**
+     * The GROUP fp16 values at packed[at ..) as floats, exactly: the magnitude bits shifted into
+     * fp32's place and scaled by 2^112 (which also makes fp16 subnormals exact), then the sign.
+     */
+    private FloatVector halves(int at) {
+        IntVector h = (IntVector) ByteVector.fromArray(HALF_BYTES, packed, at).reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+        FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private float half(int at) {
+        return Float.float16ToFloat((short) ((packed[at] & 0xFF) | packed[at + 1] << 8));
     }
 
     /** out[outOff .. outOff+cols) = row {@code row} as floats (a gather: for embeddings and tests, not for products). */
     void dequantize(int row, float[] out, int outOff) {
         int g = row / GROUP, lane = row % GROUP;
         for (int b = 0; b < blocks; b++) {
-            int groupBlock = g * blocks + b, q = groupBlock * GROUP_BLOCK_BYTES;
-            float d = scales[groupBlock * GROUP + lane], m = mins[groupBlock * GROUP + lane];
+            int at = (g * blocks + b) * groupBlockBytes, q = at + (storedMin ? 2 * HALVES : HALVES);
+            float d = half(at + 2 * lane), m = storedMin ? half(at + HALVES + 2 * lane) : -8f * d;
             for (int k = 0; k < 16; k++) {
-                int packed = nibbles[q + k * GROUP + lane] & 0xFF;
-                out[outOff + b * BLOCK + k] = Math.fma(packed & 0x0F, d, m);
-                out[outOff + b * BLOCK + k + 16] = Math.fma(packed >>> 4, d, m);
+                int nibbles = packed[q + k * GROUP + lane] & 0xFF;
+                out[outOff + b * BLOCK + k] = Math.fma(nibbles & 0x0F, d, m);
+                out[outOff + b * BLOCK + k + 16] = Math.fma(nibbles >>> 4, d, m);
             }
         }
     }

@@ -90,7 +90,8 @@ class WeightMatrixTest {
     @EnumSource(WeightFormat.class)
     void matVecAndMatMulMatchReference(WeightFormat format) {
         Random random = new Random(format.ordinal());
-        // rows: 2 full row groups of 16 and a partial one; tokens: a full 64-token tile (two 32-token tiles), then 4+3 leftovers
+        // rows: 2 full row groups of 16 and a partial one (8 without AVX-512); tokens: 4-token register blocks then 3 leftovers,
+        // and for the row-by-row formats two full 32-token tiles, then 4+3 leftovers
         int rows = 37, cols = colsFor(format) * 2, tokens = 71;
         byte[] bytes = randomMatrix(format, rows, cols, random);
         WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(bytes), rows, cols);
@@ -128,6 +129,43 @@ class WeightMatrixTest {
             for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 1e-5f * Math.max(1, Math.abs(yb[r])), "b row " + r);
         } finally {
             Parallel.setThreads(before);
+        }
+    }
+
+    /**
+     * Q4 row groups keep the file's fp16 scales and widen them in vector registers with bit
+     * arithmetic: every finite fp16 value (negative, subnormal, zero, the largest) must come out
+     * exact. Scales drawn from all finite bit patterns, products against float64.
+     */
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q4_0", "Q4_1"})
+    void q4ScalesOfEveryFiniteHalfValueAreExact(WeightFormat format) {
+        Random random = new Random(7);
+        int rows = 53, cols = 128, tokens = 6;
+        byte[] bytes = randomMatrix(format, rows, cols, random);
+        int fields = format == WeightFormat.Q4_1 ? 2 : 1;
+        for (int blk = 0; blk < bytes.length / format.bytesPerBlock(); blk++) {
+            for (int f = 0; f < fields; f++) {
+                short h;
+                do {
+                    h = (short) random.nextInt(1 << 16);
+                } while ((h & 0x7C00) == 0x7C00);  // Inf or NaN
+                if (blk % 7 == 0) h = (short) (random.nextInt(1 << 10) | (random.nextBoolean() ? 0x8000 : 0));  // subnormal
+                int p = blk * format.bytesPerBlock() + 2 * f;
+                bytes[p] = (byte) h; bytes[p + 1] = (byte) (h >> 8);
+            }
+        }
+        WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(bytes), rows, cols);
+        float[] x = randomVector(tokens * cols, random);
+        float[] y = new float[tokens * rows], yOne = new float[rows], decoded = new float[cols];
+        w.matMul(x, tokens, y);
+        w.matVec(x, yOne);
+        for (int r = 0; r < rows; r++) {
+            double[] row = ReferenceDequantizer.row(format, bytes, (int) (r * format.rowBytes(cols)), cols);
+            w.dequantizeRow(r, decoded, 0);
+            for (int c = 0; c < cols; c++) assertEquals((float) row[c] + 0f, decoded[c] + 0f, "row " + r + " col " + c);  // + 0f: -0 and 0 alike
+            assertDotClose(row, x, 0, yOne[r], format + " matVec row " + r);
+            for (int t = 0; t < tokens; t++) assertDotClose(row, x, t * cols, y[t * rows + r], format + " matMul row " + r + " token " + t);
         }
     }
 
