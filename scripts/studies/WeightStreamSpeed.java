@@ -177,7 +177,7 @@ public class WeightStreamSpeed {
             float[] logits = new float[w.output().rows()];
             for (int r = -2; r < rounds; r++) {
                 for (int v = 0; v < variants.length; v++) {
-                    long[] t = new long[passes];
+                    long[] t = new long[passes], head = new long[passes];
                     for (int p = 0; p < passes; p++) {
                         long t0 = System.nanoTime();
                         for (int l = 0; l < L; l++) {
@@ -208,10 +208,12 @@ public class WeightStreamSpeed {
                         long t1 = System.nanoTime();
                         w.output().matVec(x, logits);
                         t[p] = t1 - t0;
+                        head[p] = System.nanoTime() - t1;
                     }
                     Arrays.sort(t);
+                    Arrays.sort(head);
                     if (r >= 0) med[v][r] = t[passes / 2] / 1e6;
-                    if (r >= 0) System.out.printf("round %d %s layers %.3f ms%n", r, variants[v], t[passes / 2] / 1e6);
+                    if (r >= 0) System.out.printf("round %d %s layers %.3f ms, head %.3f ms%n", r, variants[v], t[passes / 2] / 1e6, head[passes / 2] / 1e6);
                 }
             }
             for (int v = 0; v < variants.length; v++) {

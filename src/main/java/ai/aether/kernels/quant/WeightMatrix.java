@@ -14,8 +14,8 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
 
 /**
  * A weight matrix [rows][cols] stored in one {@link WeightFormat}, read in place (typically a
- * slice of a memory-mapped GGUF file). Q4_0 and Q4_1 are repacked at load one row per vector lane
- * ({@link Q4RowGroups}: no lane sums, fixed summation order). Other formats are computed on their
+ * slice of a memory-mapped GGUF file). Q4_0, Q4_1 and Q8_0 are repacked at load one row per vector
+ * lane ({@link RowGroups}: no lane sums, fixed summation order). Other formats are computed on their
  * blocks row by row:
  * <ul>
  *   <li>{@link #matVec} (decode, one token): each row is decoded in registers and dotted;</li>
@@ -23,7 +23,7 @@ import static ai.aether.kernels.quant.VectorShapes.LANES;
  *       {@value #TOKEN_TILE} tokens into an L1-resident buffer and dotted with every token of
  *       the tile in 4-row x 4-token register blocks.</li>
  * </ul>
- * Work is split over groups of {@link Q4RowGroups#GROUP} output rows through {@link Parallel}. {@link #matVecAll} runs several
+ * Work is split over groups of {@link RowGroups#GROUP} output rows through {@link Parallel}. {@link #matVecAll} runs several
  * matrices that read the same input (Q/K/V, gate/up) in one parallel region.
  *
  * <pre>{@code
@@ -47,8 +47,7 @@ public final class WeightMatrix {
     private final int cols;
     private final long rowBytes;
     private final RowKernel kernel;
-    private final Q4RowGroups rowGroups;  // Q4_0/Q4_1 repacked one row per lane, else null
-    private final PackedRows packed;      // Q8_0 repacked for the matvec, else null
+    private final RowGroups rowGroups;  // Q4_0/Q4_1/Q8_0 repacked one row per lane, else null
 
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.name = Objects.requireNonNull(name, "name");
@@ -70,9 +69,7 @@ public final class WeightMatrix {
                     + " bytes, the data has " + data.byteSize());
         }
         this.kernel = format.kernel();
-        this.rowGroups = format == WeightFormat.Q4_0 || format == WeightFormat.Q4_1
-                ? Q4RowGroups.pack(data, rows, cols, format == WeightFormat.Q4_1) : null;
-        this.packed = format == WeightFormat.Q8_0 ? Q8PackedRows.pack(data, rows, cols) : null;
+        this.rowGroups = RowGroups.pack(format, data, rows, cols);
     }
 
     public String name() { return name; }
@@ -96,18 +93,17 @@ public final class WeightMatrix {
             rowGroups.dequantize(row, decoded, 0);
             return VectorMath.dot(decoded, 0, x, xOff, cols);
         }
-        return packed != null ? packed.dot(row, x, xOff) : kernel.dot(data, row * rowBytes, cols, x, xOff, new float[kernel.scratchSize()]);
+        return kernel.dot(data, row * rowBytes, cols, x, xOff, new float[kernel.scratchSize()]);
     }
 
     private void decodeRow(int row, float[] out, int outOff) {
         if (rowGroups != null) rowGroups.dequantize(row, out, outOff);
-        else if (packed != null) packed.dequantize(row, out, outOff);
         else kernel.dequantize(data, row * rowBytes, cols, out, outOff);
     }
 
-    /** Work units of this matrix: groups of {@link Q4RowGroups#GROUP} rows, the last one possibly partial. */
+    /** Work units of this matrix: groups of {@link RowGroups#GROUP} rows, the last one possibly partial. */
     private int units() {
-        return (rows + Q4RowGroups.GROUP - 1) / Q4RowGroups.GROUP;
+        return (rows + RowGroups.GROUP - 1) / RowGroups.GROUP;
     }
 
     /** y[0..rows) = W x, x is [cols]. */
@@ -168,11 +164,9 @@ public final class WeightMatrix {
             first += w.units();
             if (lo >= hi) continue;
             float[] y = ys[m];
-            int rowFrom = lo * Q4RowGroups.GROUP, rowTo = Math.min(w.rows, hi * Q4RowGroups.GROUP);
+            int rowFrom = lo * RowGroups.GROUP, rowTo = Math.min(w.rows, hi * RowGroups.GROUP);
             if (w.rowGroups != null) {
                 w.rowGroups.matVec(x, y, lo, hi);
-            } else if (w.packed != null) {
-                for (int r = rowFrom; r < rowTo; r++) y[r] = w.packed.dot(r, x, 0);
             } else {
                 float[] scratch = new float[w.kernel.scratchSize()];
                 for (int r = rowFrom; r < rowTo; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
@@ -189,7 +183,7 @@ public final class WeightMatrix {
             first += w.units();
             if (lo >= hi) continue;
             if (w.rowGroups != null) w.rowGroups.matMul(x, tokens, ys[m], lo, hi);
-            else w.matMulRows(x, tokens, ys[m], lo * Q4RowGroups.GROUP, Math.min(w.rows, hi * Q4RowGroups.GROUP));
+            else w.matMulRows(x, tokens, ys[m], lo * RowGroups.GROUP, Math.min(w.rows, hi * RowGroups.GROUP));
         }
     }
 

@@ -116,30 +116,38 @@ class WeightMatrixTest {
         Random random = new Random(rowsA * 1000L + rowsB);
         int cols = 32 * blocks;
         assertTrue((long) (rowsA + rowsB) * cols >= WeightMatrix.INLINE_WORK);
-        WeightMatrix a = new WeightMatrix("a", WeightFormat.Q4_1, MemorySegment.ofArray(randomMatrix(WeightFormat.Q4_1, rowsA, cols, random)), rowsA, cols);
-        WeightMatrix b = new WeightMatrix("b", WeightFormat.Q8_0, MemorySegment.ofArray(randomMatrix(WeightFormat.Q8_0, rowsB, cols, random)), rowsB, cols);
+        byte[] bytesA = randomMatrix(WeightFormat.Q4_1, rowsA, cols, random), bytesB = randomMatrix(WeightFormat.Q8_0, rowsB, cols, random);
+        WeightMatrix a = new WeightMatrix("a", WeightFormat.Q4_1, MemorySegment.ofArray(bytesA), rowsA, cols);
+        WeightMatrix b = new WeightMatrix("b", WeightFormat.Q8_0, MemorySegment.ofArray(bytesB), rowsB, cols);
         float[] x = randomVector(cols, random);
         int before = Parallel.threads();
         try {
             Parallel.setThreads(threads);
             float[] ya = new float[rowsA], yb = new float[rowsB];
             WeightMatrix.matVecAll(x, new WeightMatrix[] {a, b}, new float[][] {ya, yb});
-            // dotRow is a separate path (Q4: the row gathered, then a dot), so the sums agree to rounding only.
-            for (int r = 0; r < rowsA; r++) assertEquals(a.dotRow(r, x, 0), ya[r], 1e-5f * Math.max(1, Math.abs(ya[r])), "a row " + r);
-            for (int r = 0; r < rowsB; r++) assertEquals(b.dotRow(r, x, 0), yb[r], 1e-5f * Math.max(1, Math.abs(yb[r])), "b row " + r);
+            for (int r = 0; r < rowsA; r++) {
+                double[] row = ReferenceDequantizer.row(WeightFormat.Q4_1, bytesA, (int) (r * WeightFormat.Q4_1.rowBytes(cols)), cols);
+                assertDotClose(row, x, 0, ya[r], "a row " + r);
+                assertDotClose(row, x, 0, a.dotRow(r, x, 0), "a.dotRow " + r);
+            }
+            for (int r = 0; r < rowsB; r++) {
+                double[] row = ReferenceDequantizer.row(WeightFormat.Q8_0, bytesB, (int) (r * WeightFormat.Q8_0.rowBytes(cols)), cols);
+                assertDotClose(row, x, 0, yb[r], "b row " + r);
+                assertDotClose(row, x, 0, b.dotRow(r, x, 0), "b.dotRow " + r);
+            }
         } finally {
             Parallel.setThreads(before);
         }
     }
 
     /**
-     * Q4 row groups keep the file's fp16 scales and widen them in vector registers with bit
+     * Row groups (Q4_0, Q4_1, Q8_0) keep the file's fp16 scales and widen them in vector registers with bit
      * arithmetic: every finite fp16 value (negative, subnormal, zero, the largest) must come out
      * exact. Scales drawn from all finite bit patterns, products against float64.
      */
     @ParameterizedTest
-    @EnumSource(value = WeightFormat.class, names = {"Q4_0", "Q4_1"})
-    void q4ScalesOfEveryFiniteHalfValueAreExact(WeightFormat format) {
+    @EnumSource(value = WeightFormat.class, names = {"Q4_0", "Q4_1", "Q8_0"})
+    void rowGroupScalesOfEveryFiniteHalfValueAreExact(WeightFormat format) {
         Random random = new Random(7);
         int rows = 53, cols = 128, tokens = 6;
         byte[] bytes = randomMatrix(format, rows, cols, random);
@@ -170,19 +178,20 @@ class WeightMatrixTest {
     }
 
     /**
-     * Q4 products are one fma chain per output in a fixed order (rows in vector lanes, no lane sums),
+     * Row-group products (Q4_0, Q4_1, Q8_0) are one fma chain per output in a fixed order (rows in vector lanes, no lane sums),
      * so they are bit-identical whatever the thread split and however the tokens are batched: what
      * makes a prefill reproducible from process to process. (One token takes the matvec's kernel,
      * whose sums run block by block: batches here hold at least 2.)
      */
     @Property(tries = 20)
-    void q4ProductsDoNotDependOnThreadsOrBatching(@ForAll @IntRange(min = 100, max = 300) int rows,
+    void rowGroupProductsDoNotDependOnThreadsOrBatching(@ForAll boolean q8, @ForAll @IntRange(min = 100, max = 300) int rows,
                                                   @ForAll @IntRange(min = 8, max = 16) int blocks,
                                                   @ForAll @IntRange(min = 4, max = 40) int tokens,
                                                   @ForAll @IntRange(min = 1, max = 3) int threads) {
         Random random = new Random(rows * 1000L + blocks * 10L + tokens);
         int cols = 32 * blocks;
-        WeightMatrix w = new WeightMatrix("w", WeightFormat.Q4_1, MemorySegment.ofArray(randomMatrix(WeightFormat.Q4_1, rows, cols, random)), rows, cols);
+        WeightFormat format = q8 ? WeightFormat.Q8_0 : WeightFormat.Q4_1;
+        WeightMatrix w = new WeightMatrix("w", format, MemorySegment.ofArray(randomMatrix(format, rows, cols, random)), rows, cols);
         float[] x = randomVector(tokens * cols, random);
         int before = Parallel.threads();
         try {
