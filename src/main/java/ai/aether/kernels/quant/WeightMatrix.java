@@ -163,13 +163,13 @@ public final class WeightMatrix {
             int lo = Math.max(from, first) - first, hi = Math.min(to, first + w.units()) - first;
             first += w.units();
             if (lo >= hi) continue;
-            float[] y = ys[m];
-            int rowFrom = lo * RowGroups.GROUP, rowTo = Math.min(w.rows, hi * RowGroups.GROUP);
             if (w.rowGroups != null) {
-                w.rowGroups.matVec(x, y, lo, hi);
+                w.rowGroups.matVec(x, ys[m], lo, hi);
             } else {
                 float[] scratch = new float[w.kernel.scratchSize()];
-                for (int r = rowFrom; r < rowTo; r++) y[r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
+                for (int r = lo * RowGroups.GROUP, end = Math.min(w.rows, hi * RowGroups.GROUP); r < end; r++) {
+                    ys[m][r] = w.kernel.dot(w.data, r * w.rowBytes, w.cols, x, 0, scratch);
+                }
             }
         }
     }
