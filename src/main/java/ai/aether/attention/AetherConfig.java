@@ -20,7 +20,9 @@ import java.util.TreeSet;
  * @param topK             TOP_K: blocks kept besides the forced ones, [0, 1_000_000], default 16
  * @param localWindow      newest blocks always kept (the open partial block is always kept too), [0, 1_000_000], default 4;
  *                         TARGET_SPARSITY narrows it (to at least 1) when sinks + window would take over half the block budget
- * @param sinkBlocks       first blocks always kept (attention sinks), [0, 1_000_000], default 1
+ * @param sinkBlocks       first blocks always kept (attention sinks), [0, 1_000_000], default 1; TARGET_SPARSITY forces
+ *                         fewer (down to none; the radar may still choose them) when the sinks and the newest block
+ *                         would take over half the block budget (budgets of 2-3 blocks)
  * @param recencyDecay     per-block decay of the CAUSAL recency bonus, (0, 1], default 0.95
  * @param recencyBonus     bonus of the newest block, relative to |score|, [0, 10], default 0.1
  * @param useVariance      seed scores: widen the deviation by (1 + sqrt(var)), default false

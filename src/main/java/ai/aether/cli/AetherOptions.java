@@ -43,7 +43,7 @@ public final class AetherOptions {
     @Option(names = "--local-window", paramLabel = "BLOCKS", description = "Newest blocks always kept (default 4; with --target-sparsity narrowed, to at least 1, so the radar chooses at least half the budget).")
     Integer localWindow;
 
-    @Option(names = "--sink-blocks", paramLabel = "BLOCKS", description = "First blocks always kept (default 1).")
+    @Option(names = "--sink-blocks", paramLabel = "BLOCKS", description = "First blocks always kept (default 1; TARGET_SPARSITY keeps them only when the budget has room: at least 4 blocks for 1 sink).")
     Integer sinkBlocks;
 
     @Option(names = "--dense-layers", paramLabel = "L", split = ",", description = "Layers attended densely, e.g. 0,1 (default none).")

@@ -155,11 +155,13 @@ class SelectionPropertiesTest {
         SparseSelection sel = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), true, true), config);
         BlockMask mask = sel.mask();
-        int kept = mode == SelectionMode.TARGET_SPARSITY ? narrowedWindow(p.blocks(), 0.95, sinks, window) : window;
+        boolean target = mode == SelectionMode.TARGET_SPARSITY;
+        int keptSinks = target ? narrowedSinks(p.blocks(), 0.95, sinks) : sinks;
+        int kept = target ? narrowedWindow(p.blocks(), 0.95, sinks, window) : window;
         for (int b = 0; b < p.batch(); b++) {
             for (int l = 0; l < mask.lists(); l++) {
                 for (int i = 0; i < p.blocks(); i++) {
-                    if (i < sinks || i >= p.blocks() - kept || i == p.blocks() - 1) {
+                    if (i < keptSinks || i >= p.blocks() - kept || i == p.blocks() - 1) {
                         assertTrue(mask.kept(b, l, i), "forced block " + i + " of " + p.blocks() + " dropped");
                     }
                 }
@@ -173,11 +175,21 @@ class SelectionPropertiesTest {
      */
     private static int narrowedWindow(int blocks, double target, int sinks, int window) {
         if (window <= 1) return window;
-        int budget = (int) Math.ceil((1 - target) * blocks - 1e-9);
-        int radarShare = (budget + 1) / 2;
-        int w = window;
-        while (w > 1 && sinks + w > budget - radarShare) w--;
+        int budget = budget(blocks, target), radarShare = (budget + 1) / 2;
+        int s = narrowedSinks(blocks, target, sinks), w = window;
+        while (w > 1 && s + w > budget - radarShare) w--;
         return w;
+    }
+
+    /** TARGET_SPARSITY's forced sinks: fewer (down to none) while the sinks and the newest block take more than half the budget (rounded down). */
+    private static int narrowedSinks(int blocks, double target, int sinks) {
+        int budget = budget(blocks, target), s = sinks;
+        while (s > 0 && s + 1 > budget / 2) s--;
+        return s;
+    }
+
+    private static int budget(int blocks, double target) {
+        return (int) Math.ceil((1 - target) * blocks - 1e-9);
     }
 
     private static int forcedCount(int blocks, int sinks, int window) {
@@ -213,7 +225,7 @@ class SelectionPropertiesTest {
                 .sinkBlocks(sinks).localWindow(window).radarScore(score).groupCombine(combine).build();
         BlockMask mask = AetherKernels.runAetherSparse(p.queryTensor(),
                 AetherKernels.precomputeMetadata(p.keyTensor(), p.blockSize(), p.dtype(), false, false), config).mask();
-        int blocks = p.blocks(), forced = forcedCount(blocks, sinks, narrowedWindow(blocks, target, sinks, window));
+        int blocks = p.blocks(), forced = forcedCount(blocks, narrowedSinks(blocks, target, sinks), narrowedWindow(blocks, target, sinks, window));
         for (int b = 0; b < p.batch(); b++) {
             for (int l = 0; l < mask.lists(); l++) {
                 int kept = 0;
