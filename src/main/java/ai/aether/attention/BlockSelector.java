@@ -235,14 +235,23 @@ public final class BlockSelector {
     }
 
     /**
-     * TARGET_SPARSITY's block budget for {@code count} blocks: {@code ceil((1 - targetSparsity) * count)}
-     * at scale 1; a calibrated layer's {@code round(scale * (1 - targetSparsity) * count)}, at least 1
-     * (rounding, so that the layers' budgets still add up to the uniform total).
+     * TARGET_SPARSITY's block budget for {@code count} blocks: {@code ceil(share(count))} at scale 1; a
+     * calibrated layer's {@code round(scale * share(count))}, at least 1 (rounding, so that the layers'
+     * budgets still add up to the uniform total).
      */
     int budget(int count, double scale) {
-        double share = (1 - config.targetSparsity()) * count;
+        double share = share(count);
         if (scale == 1.0) return (int) Math.ceil(share - 1e-9);
         return (int) Math.clamp(Math.round(scale * share), 1, count);
+    }
+
+    /**
+     * The uniform budget of {@code count} blocks before rounding: {@code (1 - targetSparsity) * count}, but
+     * no fewer than the blocks of {@code minKeptTokens} tokens (and no more than {@code count}).
+     */
+    double share(int count) {
+        double floor = Math.min(count, Math.ceil((double) config.minKeptTokens() / config.blockSize()));
+        return Math.max((1 - config.targetSparsity()) * count, floor);
     }
 
     private void scoreAll(AetherKvPool pool, int[] blockIds, int count, float[] queries, int rowOffset, int rows, int dim, float[] out) {

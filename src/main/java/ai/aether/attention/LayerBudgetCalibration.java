@@ -108,8 +108,9 @@ public final class LayerBudgetCalibration {
             if (best < 0) break;
             budget[best]++;
         }
+        BlockSelector selector = new BlockSelector(config);
         for (int layer = 0; layer < layers; layer++) {
-            if (cost[layer] != null) scales[layer] = budget[layer] / ((1 - config.targetSparsity()) * sequence.blockCount(layer));
+            if (cost[layer] != null) scales[layer] = budget[layer] / selector.share(sequence.blockCount(layer));
         }
         return scales;
     }

@@ -52,6 +52,9 @@ public final class AetherOptions {
     @Option(names = "--min-seq-length", paramLabel = "N", description = "Dense attention below N cached tokens (default 128).")
     Integer minSeqLength;
 
+    @Option(names = "--min-kept-tokens", paramLabel = "N", description = "--target-sparsity keeps at least N tokens' blocks (default 1024; 0: the target at every length).")
+    Integer minKeptTokens;
+
     @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES} (default QUANTIZED_BOX).")
     RadarScore score;
 
@@ -90,6 +93,7 @@ public final class AetherOptions {
         if (sinkBlocks != null) b.sinkBlocks(sinkBlocks);
         if (!denseLayers.isEmpty()) b.denseLayers(denseLayers.stream().mapToInt(Integer::intValue).toArray());
         if (minSeqLength != null) b.minSeqLength(minSeqLength);
+        if (minKeptTokens != null) b.minKeptTokens(minKeptTokens);
         if (score != null) b.radarScore(score);
         if (groupCombine != null) b.groupCombine(groupCombine);
         if (layerBudgets != null) b.layerBudgets(layerBudgets);
@@ -125,7 +129,8 @@ public final class AetherOptions {
     public static String describe(AetherConfig c) {
         String mode = switch (c.selection()) {
             case TARGET_SPARSITY -> String.format("target sparsity %.2f", c.targetSparsity())
-                    + (c.layerBudgets() == LayerBudgets.CALIBRATED ? " (calibrated layer budgets)" : "");
+                    + (c.layerBudgets() == LayerBudgets.CALIBRATED ? " (calibrated layer budgets)" : "")
+                    + (c.minKeptTokens() > 0 ? ", at least " + c.minKeptTokens() + " tokens kept" : "");
             case THRESHOLD -> "threshold " + c.threshold();
             case TOP_K -> "top-k " + c.topK();
             case CERTIFIED -> "certified eps " + c.epsilon();

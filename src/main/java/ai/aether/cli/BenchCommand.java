@@ -159,6 +159,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--charts", paramLabel = "DIR", description = "Write PNG charts (quality and speedup vs sparsity) into DIR.")
     Path chartsDir;
 
+    @Option(names = "--min-kept-tokens", defaultValue = "0", paramLabel = "N",
+            description = "Target sparsity keeps at least N tokens' blocks (default ${DEFAULT-VALUE} here: the sparsity asked for at every length; the engine's default is 1024).")
+    int minKeptTokens;
+
     @Option(names = "--verify", description = "Exit with code 2 when an AETHER row's cosine, block precision or recall is below the seed table.")
     boolean verify;
 
@@ -170,7 +174,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         AetherConfig config = AetherConfig.builder().blockSize(blockSize).kvDtype(dtype).radarScore(score).selection(selection)
                 .threshold(threshold).topK(topK).targetSparsity(targetSparsity).epsilon(epsilon).localWindow(localWindow)
-                .sinkBlocks(sinkBlocks).groupCombine(groupCombine).build();
+                .sinkBlocks(sinkBlocks).groupCombine(groupCombine).minKeptTokens(minKeptTokens).build();
         KvSource source;
         int h, hkv, d;
         List<Integer> lengths;

@@ -32,6 +32,7 @@ class BadInputTest {
         failsWith(() -> AetherConfig.builder().topK(-1).build(), "topK", "[0, 1000000]");
         failsWith(() -> AetherConfig.builder().localWindow(-1).build(), "localWindow");
         failsWith(() -> AetherConfig.builder().sinkBlocks(-2).build(), "sinkBlocks");
+        failsWith(() -> AetherConfig.builder().minKeptTokens(-1).build(), "minKeptTokens");
         failsWith(() -> AetherConfig.builder().recencyDecay(0).build(), "recencyDecay", "(0, 1]");
         failsWith(() -> AetherConfig.builder().recencyBonus(-0.1).build(), "recencyBonus");
         failsWith(() -> AetherConfig.builder().minSeqLength(-5).build(), "minSeqLength");

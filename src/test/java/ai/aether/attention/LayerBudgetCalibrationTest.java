@@ -21,7 +21,7 @@ class LayerBudgetCalibrationTest {
     static final int LAYERS = 3, HEADS = 2, DIM = 16, BLOCK = 8, TOKENS = 320, ROWS = 4;
 
     static AetherConfig config() {
-        return AetherConfig.builder().blockSize(BLOCK).kvDtype(KvDtype.FP32).minSeqLength(0).selection(SelectionMode.TARGET_SPARSITY)
+        return AetherConfig.builder().blockSize(BLOCK).kvDtype(KvDtype.FP32).minSeqLength(0).minKeptTokens(0).selection(SelectionMode.TARGET_SPARSITY)
                 .targetSparsity(0.75).sinkBlocks(1).localWindow(1).layerBudgets(LayerBudgets.CALIBRATED).build();
     }
 

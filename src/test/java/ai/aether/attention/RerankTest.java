@@ -154,7 +154,7 @@ class RerankTest {
         SequenceKvCache cache = pool.newSequence(1, KV_HEADS);
         cache.append(0, keys, values, tokens);
         AetherConfig config = AetherConfig.builder().blockSize(blockSize).kvDtype(dtype).radarScore(RadarScore.QUANTIZED_BOX)
-                .targetSparsity(0.8).minSeqLength(0).rerankFactor(2).rerankShare(1).build();
+                .targetSparsity(0.8).minSeqLength(0).minKeptTokens(0).rerankFactor(2).rerankShare(1).build();
         assertSameBitsWithoutLogits(new AetherAttention(config, QUERY_HEADS, KV_HEADS, DIM), cache, queries, "block " + blockSize + ", " + dtype);
     }
 
@@ -219,7 +219,7 @@ class RerankTest {
 
     private static AetherConfig.Builder config(RadarScore score) {
         return AetherConfig.builder().blockSize(BLOCK).radarScore(score).groupCombine(GroupCombine.SOFTMAX_SUM)
-                .targetSparsity(0.8).minSeqLength(0).rerankFactor(1).rerankShare(1);  // radar only unless a test asks for a rerank
+                .targetSparsity(0.8).minSeqLength(0).minKeptTokens(0).rerankFactor(1).rerankShare(1);  // radar only unless a test asks for a rerank
     }
 
     /** Sink, the (narrowed) local window and the open block: what every selection keeps. */

@@ -83,7 +83,7 @@ class SelectionPropertiesTest {
     }
 
     private static AetherConfig.Builder configFor(Problem p) {
-        return AetherConfig.builder().blockSize(p.blockSize()).kvDtype(p.dtype()).minSeqLength(0);
+        return AetherConfig.builder().blockSize(p.blockSize()).kvDtype(p.dtype()).minSeqLength(0).minKeptTokens(0);
     }
 
     /** CERTIFIED selection bounds with QUANTIZED_BOUND when the quantised box is configured, else with CERTIFIED. */

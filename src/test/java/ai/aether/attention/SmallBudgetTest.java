@@ -33,11 +33,16 @@ class SmallBudgetTest {
     }
 
     private List<Integer> kept(double targetSparsity) {
+        return kept(targetSparsity, 0, keys);
+    }
+
+    private List<Integer> kept(double targetSparsity, int minKeptTokens, Tensor keys) {
         AetherConfig config = AetherConfig.builder().blockSize(BLOCK).selection(SelectionMode.TARGET_SPARSITY)
-                .targetSparsity(targetSparsity).sinkBlocks(1).localWindow(4).minSeqLength(0).build();
+                .targetSparsity(targetSparsity).sinkBlocks(1).localWindow(4).minSeqLength(0).minKeptTokens(minKeptTokens).build();
+        int blocks = keys.shape()[2] / BLOCK;
         BlockMask mask = AetherKernels.runAetherSparse(query, AetherKernels.precomputeMetadata(keys, BLOCK, false, false), config).mask();
         List<Integer> kept = new ArrayList<>();
-        for (int i = 0; i < BLOCKS; i++) if (mask.kept(0, 0, i)) kept.add(i);
+        for (int i = 0; i < blocks; i++) if (mask.kept(0, 0, i)) kept.add(i);
         return kept;
     }
 
@@ -61,5 +66,22 @@ class SmallBudgetTest {
         List<Integer> kept = kept(0.75);
         assertEquals(4, kept.size(), kept.toString());
         assertEquals(List.of(0, NEEDLE, BLOCKS - 1), kept.stream().filter(i -> i == 0 || i == NEEDLE || i == BLOCKS - 1).toList(), kept.toString());
+    }
+
+    @Test
+    void theDefaultKeepsAtLeast1024TokensOfBlocks() {
+        assertEquals(1024, AetherConfig.defaults().minKeptTokens());
+        // 16 blocks of 64 = 1,024 tokens: everything is read, whatever the target.
+        assertEquals(BLOCKS, kept(0.9, 1024, keys).size());
+        // 40 blocks: 20% is 8 blocks, the floor 16; 1,000 tokens round up to 16 blocks as well.
+        Random r = new Random(5);
+        float[] k = new float[40 * BLOCK * DIM];
+        for (int i = 0; i < k.length; i++) k[i] = (float) r.nextGaussian();
+        Tensor longer = Tensor.of(k, 1, 1, 40 * BLOCK, DIM);
+        assertEquals(16, kept(0.8, 1024, longer).size());
+        assertEquals(16, kept(0.8, 1000, longer).size());
+        assertEquals(8, kept(0.8, 0, longer).size());
+        // Above the floor the target rules: 40 blocks at 50% keep 20.
+        assertEquals(20, kept(0.5, 1024, longer).size());
     }
 }

@@ -14,7 +14,7 @@ class BenchRunnerTest {
     private static final int BLOCK = 32, TOKENS = 1000, KV_HEADS = 2, HEADS = 4, DIM = 32, BATCH = 2;
 
     private static List<ResultRow> run(KvDtype dtype, List<Double> sweep) throws Exception {
-        AetherConfig config = AetherConfig.builder().blockSize(BLOCK).kvDtype(dtype).build();
+        AetherConfig config = AetherConfig.builder().blockSize(BLOCK).kvDtype(dtype).minKeptTokens(0).build();
         BenchOptions options = new BenchOptions(BATCH, List.of(TOKENS), config, true, sweep, 0, 2, 5);
         return new BenchRunner(options, new SyntheticKv(KV_HEADS, HEADS, DIM, 10_000, 5, BATCH), BenchRunner.Progress.NONE).run();
     }

@@ -41,7 +41,7 @@ class DemoAndE2eCommandTest {
         String model = SharedModels.require(SharedModels.STORIES_F32).toString();
         String prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside. ".repeat(6);
         int code = run("e2e", "--model", model, "--prompt", prompt, "--no-chat", "--compare-baseline", "--max-tokens", "16",
-                "--block-size", "16", "--min-seq-length", "0", "--target-sparsity", "0.5", "--local-window", "1", "--threads", "2");
+                "--block-size", "16", "--min-seq-length", "0", "--min-kept-tokens", "0", "--target-sparsity", "0.5", "--local-window", "1", "--threads", "2");
         String stdout = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
         assertTrue(stdout.contains("--- dense answer ---") && stdout.contains("--- AETHER answer ---"), stdout);

@@ -81,7 +81,7 @@ class EvalCommandTest {
     @Test
     void aSettingSpecOverridesTheSharedFlags() {
         AetherConfig base = flags("--local-window", "3", "--block-size", "32").config();
-        Setting s = EvalSettings.parse("sparsity=0.9,window=1,sinks=0,score=shrunk-box,combine=max,dense-layers=0:2,min-seq=64,name=w1", base);
+        Setting s = EvalSettings.parse("sparsity=0.9,window=1,sinks=0,score=shrunk-box,combine=max,dense-layers=0:2,min-seq=64,min-kept=0,name=w1", base);
         assertEquals("w1", s.name());
         AetherConfig c = s.config();
         assertEquals(SelectionMode.TARGET_SPARSITY, c.selection());
@@ -92,6 +92,9 @@ class EvalCommandTest {
         assertEquals(GroupCombine.MAX, c.groupCombine());
         assertEquals(Set.of(0, 2), c.denseLayers());
         assertEquals(64, c.minSeqLength());
+        assertEquals(0, c.minKeptTokens());
+        assertEquals(1024, base.minKeptTokens(), "the default floor");
+        assertEquals(2048, flags("--min-kept-tokens", "2048").config().minKeptTokens());
         assertEquals(32, c.blockSize(), "block size stays the shared one");
         assertEquals(ai.aether.attention.LayerBudgets.CALIBRATED, c.layerBudgets(), "the default");
         assertEquals(ai.aether.attention.LayerBudgets.UNIFORM, EvalSettings.parse("budgets=uniform", base).config().layerBudgets());

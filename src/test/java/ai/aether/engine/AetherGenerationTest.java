@@ -22,7 +22,7 @@ class AetherGenerationTest {
     @Test
     void keepingEveryBlockGeneratesExactlyTheDenseTokens() throws Exception {
         Path model = SharedModels.require(SharedModels.STORIES_F32);
-        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0)
+        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0).minKeptTokens(0)
                 .selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0).build();
         String prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.";
         try (LLM dense = LLM.load(model, (AetherConfig) null); LLM aether = LLM.load(model, keepAll)) {
@@ -39,7 +39,7 @@ class AetherGenerationTest {
     @Test
     void teacherForcedAgreementIsExactForDenseAndMeasuresSparseSettings() throws Exception {
         Path model = SharedModels.require(SharedModels.STORIES_F32);
-        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0).targetSparsity(0).build();
+        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0).minKeptTokens(0).targetSparsity(0).build();
         AetherConfig sparse = keepAll.toBuilder().targetSparsity(0.6).localWindow(1).build();
         try (LLM llm = LLM.load(model, (AetherConfig) null)) {
             int[] prompt = llm.encodePrompt("Once upon a time, there was a little girl named Lily. She loved to play outside. ".repeat(5));
@@ -71,7 +71,7 @@ class AetherGenerationTest {
         Path text = Path.of("..", "shared", "data", "tinyshakespeare.txt");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(text), "skipped: " + text + " is absent");
         String prompt = Files.readString(text).substring(0, 6000);
-        AetherConfig config = AetherConfig.builder().targetSparsity(0.8).denseLayers(0).minSeqLength(128).layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build();
+        AetherConfig config = AetherConfig.builder().targetSparsity(0.8).denseLayers(0).minSeqLength(128).minKeptTokens(0).layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build();
         try (LLM llm = LLM.load(model, LLM.Options.DEFAULT.withContextLength(2048).withAether(config))) {
             Generation generation = llm.start(prompt, GenerationParams.greedy(4));
             generation.next();

@@ -25,7 +25,7 @@ class CalibratedBudgetsTest {
     static final String PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ".repeat(12);
 
     static AetherConfig config(LayerBudgets budgets) {
-        return AetherConfig.builder().blockSize(8).minSeqLength(0).selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0.6)
+        return AetherConfig.builder().blockSize(8).minSeqLength(0).minKeptTokens(0).selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0.6)
                 .localWindow(1).layerBudgets(budgets).build();
     }
 

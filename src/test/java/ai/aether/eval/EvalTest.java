@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The evaluations' arithmetic against independent computations (stories260K: fast; the numbers, not the model, are under test). */
 class EvalTest {
-    static final AetherConfig KEEP_ALL = AetherConfig.builder().blockSize(16).minSeqLength(0).targetSparsity(0).build();
+    static final AetherConfig KEEP_ALL = AetherConfig.builder().blockSize(16).minSeqLength(0).minKeptTokens(0).targetSparsity(0).build();
 
     @Test
     void perplexityOfDenseMatchesFreshPrefillsOfEveryPrefix() throws Exception {
@@ -97,7 +97,7 @@ class EvalTest {
     @Test
     void kvDumpRoundTripsThroughTheBenchReader() throws Exception {
         var config = new ai.aether.model.ModelConfig(ai.aether.model.Architecture.LLAMA, "test", 64, 96, 2, 32, 6, 2, 16, 1e-5f, 10000, 32);
-        var cache = new ai.aether.model.AetherKvCache(config, 64, AetherConfig.builder().blockSize(8).minSeqLength(0).kvDtype(KvDtype.FP16).build());
+        var cache = new ai.aether.model.AetherKvCache(config, 64, AetherConfig.builder().blockSize(8).minSeqLength(0).minKeptTokens(0).kvDtype(KvDtype.FP16).build());
         int tokens = 37, heads = config.heads(), kvHeads = config.kvHeads(), dim = config.headDim(), layers = config.layers();
         int[] recorded = KvDump.prefillQueryPositions(tokens);
         assertEquals(List.of(4, 12, 20, 28, 36), Arrays.stream(recorded).boxed().toList(), "every 8th, ending at the last prompt position");

@@ -20,7 +20,7 @@ class AetherKvCacheTest {
     static final int LAYERS = 2, KV_HEADS = 2, HEADS = 6, DIM = 16, BLOCK = 8, CAPACITY = 128;
 
     static AetherConfig.Builder sparse() {
-        return AetherConfig.builder().blockSize(BLOCK).kvDtype(KvDtype.FP32).minSeqLength(0)
+        return AetherConfig.builder().blockSize(BLOCK).kvDtype(KvDtype.FP32).minSeqLength(0).minKeptTokens(0)
                 .selection(SelectionMode.TARGET_SPARSITY).targetSparsity(0.5).sinkBlocks(1).localWindow(1);
     }
 
