@@ -52,7 +52,7 @@ public final class AetherOptions {
     @Option(names = "--min-seq-length", paramLabel = "N", description = "Dense attention below N cached tokens (default 128).")
     Integer minSeqLength;
 
-    @Option(names = "--min-kept-tokens", paramLabel = "N", description = "--target-sparsity keeps at least N tokens' blocks (default 1024; 0: the target at every length).")
+    @Option(names = "--min-kept-tokens", paramLabel = "N", description = "--target-sparsity keeps at least N tokens' blocks (default 768; 0: the target at every length).")
     Integer minKeptTokens;
 
     @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES} (default QUANTIZED_BOX).")

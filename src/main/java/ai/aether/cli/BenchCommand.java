@@ -160,7 +160,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path chartsDir;
 
     @Option(names = "--min-kept-tokens", defaultValue = "0", paramLabel = "N",
-            description = "Target sparsity keeps at least N tokens' blocks (default ${DEFAULT-VALUE} here: the sparsity asked for at every length; the engine's default is 1024).")
+            description = "Target sparsity keeps at least N tokens' blocks (default ${DEFAULT-VALUE} here: the sparsity asked for at every length; the engine's default is 768).")
     int minKeptTokens;
 
     @Option(names = "--verify", description = "Exit with code 2 when an AETHER row's cosine, block precision or recall is below the seed table.")

@@ -69,10 +69,11 @@ class SmallBudgetTest {
     }
 
     @Test
-    void theDefaultKeepsAtLeast1024TokensOfBlocks() {
-        assertEquals(1024, AetherConfig.defaults().minKeptTokens());
+    void aFloorOfTokensKeepsShortContextsNearDense() {
+        assertEquals(768, AetherConfig.defaults().minKeptTokens());
         // 16 blocks of 64 = 1,024 tokens: everything is read, whatever the target.
         assertEquals(BLOCKS, kept(0.9, 1024, keys).size());
+        assertEquals(12, kept(0.9, 768, keys).size(), "the default floor: 12 of 16 blocks");
         // 40 blocks: 20% is 8 blocks, the floor 16; 1,000 tokens round up to 16 blocks as well.
         Random r = new Random(5);
         float[] k = new float[40 * BLOCK * DIM];

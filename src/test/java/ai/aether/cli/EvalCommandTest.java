@@ -93,7 +93,7 @@ class EvalCommandTest {
         assertEquals(Set.of(0, 2), c.denseLayers());
         assertEquals(64, c.minSeqLength());
         assertEquals(0, c.minKeptTokens());
-        assertEquals(1024, base.minKeptTokens(), "the default floor");
+        assertEquals(768, base.minKeptTokens(), "the default floor");
         assertEquals(2048, flags("--min-kept-tokens", "2048").config().minKeptTokens());
         assertEquals(32, c.blockSize(), "block size stays the shared one");
         assertEquals(ai.aether.attention.LayerBudgets.CALIBRATED, c.layerBudgets(), "the default");
