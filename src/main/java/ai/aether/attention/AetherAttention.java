@@ -77,7 +77,7 @@ public final class AetherAttention {
         long t1 = System.nanoTime();
         backend.plan(plan, pool.blocks());
         backend.decode(pool.blocks(), plan, queries, out);
-        if (stats != null) stats.addTimes(t1 - t0, System.nanoTime() - t1);
+        if (stats != null) stats.addTimes(t1 - t0, lastRerankNanos, System.nanoTime() - t1);
     }
 
     /** Single-sequence convenience for {@link #decode(int, SequenceKvCache[], float[], float[], AttentionStats)}. */
@@ -129,7 +129,7 @@ public final class AetherAttention {
         });
         // 2. The reranks' key reads, all lists' candidates shared out evenly (3 KV heads on 2 threads
         //    would otherwise leave one thread with twice the reads), then each list's final choice.
-        rerank(layer, sequences, queries, lists);
+        lastRerankNanos = rerank(layer, sequences, queries, lists);
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             SequenceKvCache cache = sequences[b];
@@ -169,10 +169,12 @@ public final class AetherAttention {
         }
     }
 
+    private long lastRerankNanos;  // the latest selection's rerank key reads
     private int[] rerankStarts = new int[0];  // [lists + 1] where each list's candidates start in the shared range
 
-    /** Exact masses of every pending rerank's candidates, split over the kernel threads as one range. */
-    private void rerank(int layer, SequenceKvCache[] sequences, float[] queries, int lists) {
+    /** Exact masses of every pending rerank's candidates, split over the kernel threads as one range; returns the nanoseconds taken (0: none pending). */
+    private long rerank(int layer, SequenceKvCache[] sequences, float[] queries, int lists) {
+        long t0 = System.nanoTime();
         if (rerankStarts.length < lists + 1) rerankStarts = new int[lists + 1];
         int total = 0;
         for (int l = 0; l < lists; l++) {
@@ -180,7 +182,7 @@ public final class AetherAttention {
             if (selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
         }
         rerankStarts[lists] = total;
-        if (total == 0) return;
+        if (total == 0) return 0;
         int listsPerSequence = plan.listsPerSequence(), rows = plan.rowsPerList();
         KvBlockPool blocks = sequences[0].pool().blocks();
         Parallel.forRange(total, (from, to) -> {
@@ -196,6 +198,7 @@ public final class AetherAttention {
                         selector.rerankLogits());
             }
         });
+        return System.nanoTime() - t0;
     }
 
     /**

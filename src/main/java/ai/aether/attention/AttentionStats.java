@@ -17,11 +17,12 @@ public final class AttentionStats {
     private long rerankBytesRead;
     private double certifiedDroppedMass = Double.NaN;
     private long selectionNanos;
+    private long rerankNanos;
     private long attentionNanos;
 
     /** Zeroes every counter. */
     public void reset() {
-        calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = rerankBytesRead = selectionNanos = attentionNanos = 0;
+        calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = rerankBytesRead = selectionNanos = rerankNanos = attentionNanos = 0;
         certifiedDroppedMass = Double.NaN;
     }
 
@@ -37,9 +38,11 @@ public final class AttentionStats {
         }
     }
 
-    void addTimes(long selection, long attention) {
+    /** {@code rerank}: the part of {@code selection} spent reading candidates' keys for a rerank. */
+    void addTimes(long selection, long rerank, long attention) {
         calls++;
         selectionNanos += selection;
+        rerankNanos += rerank;
         attentionNanos += attention;
     }
 
@@ -49,6 +52,7 @@ public final class AttentionStats {
         add(other.blocksTotal, other.blocksKept, other.kvBytesRead, other.kvBytesDense, other.metadataBytesRead, other.rerankBytesRead,
                 other.certifiedDroppedMass);
         selectionNanos += other.selectionNanos;
+        rerankNanos += other.rerankNanos;
         attentionNanos += other.attentionNanos;
     }
 
@@ -70,7 +74,14 @@ public final class AttentionStats {
     }
     /** Largest certified bound on the dropped softmax mass of any query head, NaN unless CERTIFIED ran. */
     public double certifiedDroppedMass() { return certifiedDroppedMass; }
+    /** Radar, ranking and rerank: everything before the attention proper. */
     public long selectionNanos() { return selectionNanos; }
+    /**
+     * The part of {@link #selectionNanos} spent on a rerank's key reads (exact block masses). The
+     * logits of the candidates it keeps go to the attention, which then reads only their values:
+     * this is partly attention work done early, not overhead.
+     */
+    public long rerankNanos() { return rerankNanos; }
     public long attentionNanos() { return attentionNanos; }
 
     @Override

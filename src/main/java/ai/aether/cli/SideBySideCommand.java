@@ -95,6 +95,8 @@ final class SideBySideCommand {
                 r -> String.format(Locale.ROOT, "%.1f%% of dense", 100 * r.attention().bytesReadShare())));
         out.printf(Locale.ROOT, row, cells("radar+selection time", runs,
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%% of attention", 100 * r.attention().selectionShare())));
+        out.printf(Locale.ROOT, row, cells("  of which rerank reads", runs,
+                r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.attention().rerankShare())));
         if (expected != null) {
             out.printf(Locale.ROOT, row, cells("answer mentions \"" + expected + "\"", runs,
                     r -> r.text().toLowerCase(Locale.ROOT).contains(expected.toLowerCase(Locale.ROOT)) ? "yes" : "no"));

@@ -14,9 +14,11 @@ import ai.aether.model.AetherKvCache;
  * @param bytesReadShare        (KV bytes read + metadata bytes + keys a rerank read) / dense KV bytes
  * @param certifiedDroppedMass  largest certified bound on dropped softmax mass (NaN unless the selection certifies)
  * @param selectionShare        radar + selection time / (radar + selection + attention) time
+ * @param rerankShare           the part of {@code selectionShare} that a rerank spent reading candidates' keys (logits
+ *                              the attention then reuses for the kept ones), same denominator
  */
 public record AttentionReport(long decodeSteps, double sparsity, double[] sparsityPerLayer, double bytesReadShare,
-                              double certifiedDroppedMass, double selectionShare) {
+                              double certifiedDroppedMass, double selectionShare, double rerankShare) {
 
     /** The report of the decode steps {@code cache} has counted since its last reset. */
     public static AttentionReport of(AetherKvCache cache) {
@@ -25,13 +27,14 @@ public record AttentionReport(long decodeSteps, double sparsity, double[] sparsi
         for (int layer = 0; layer < perLayer.length; layer++) perLayer[layer] = cache.layerTotal(layer).sparsity();
         long busy = total.selectionNanos() + total.attentionNanos();
         return new AttentionReport(cache.decodeSteps(), total.sparsity(), perLayer, total.bytesReadShare(),
-                total.certifiedDroppedMass(), busy == 0 ? 0 : (double) total.selectionNanos() / busy);
+                total.certifiedDroppedMass(), busy == 0 ? 0 : (double) total.selectionNanos() / busy,
+                busy == 0 ? 0 : (double) total.rerankNanos() / busy);
     }
 
     /** One line for the CLI. */
     public String summary() {
-        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, bytes read (KV, metadata, rerank keys) %.1f%% of dense, radar+selection %.1f%% of attention time",
-                decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare);
+        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, bytes read (KV, metadata, rerank keys) %.1f%% of dense, radar+selection %.1f%% of attention time (rerank key reads %.1f%%)",
+                decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare, 100 * rerankShare);
         return Double.isNaN(certifiedDroppedMass) ? line : line + String.format(", certified dropped mass <= %.2e", certifiedDroppedMass);
     }
 }

@@ -108,6 +108,20 @@ class RerankTest {
     }
 
     @Test
+    void theRerankTimeIsReportedAsPartOfTheSelectionTime() {
+        Fixture f = new Fixture(4);
+        float[] out = new float[QUERY_HEADS * DIM];
+        AttentionStats reranked = new AttentionStats(), plain = new AttentionStats();
+        new AetherAttention(config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build(), QUERY_HEADS, KV_HEADS, DIM).decode(0, f.cache, f.queries, out, reranked);
+        new AetherAttention(config(RadarScore.QUANTIZED_BOX).build(), QUERY_HEADS, KV_HEADS, DIM).decode(0, f.cache, f.queries, out, plain);
+        assertTrue(reranked.rerankBytesRead() > 0);
+        assertTrue(reranked.rerankNanos() > 0 && reranked.rerankNanos() <= reranked.selectionNanos(),
+                reranked.rerankNanos() + " of " + reranked.selectionNanos());
+        assertEquals(0, plain.rerankNanos(), "no rerank, no rerank time");
+        assertTrue(plain.selectionNanos() > 0);
+    }
+
+    @Test
     void theKeysARerankReadsAreCountedInTheBytesRead() {
         Fixture f = new Fixture(1);
         AetherConfig wide = config(RadarScore.QUANTIZED_BOX).rerankFactor(2).build();
