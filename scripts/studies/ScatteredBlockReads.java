@@ -9,7 +9,11 @@ import java.util.*;
  * ~9.4; touching the next block first ~6.3. So scattered blocks are limited by misses in flight,
  * and attending 2-4 kept blocks at once is the lead. Splitting the attention kernel's loops into
  * two halves of a block (channels d and d + 32, tokens t and t + 32) made the engine's attention
- * slower (2.3-2.7 -> 3.7-3.8 ms per 8K step), so it was not kept.
+ * slower (2.3-2.7 -> 3.7-3.8 ms per 8K step; also in cache: JMH denseDecode 215 -> 310 us, so the
+ * loop itself got worse, not the reads). Attending two full blocks at once, their keys loaded
+ * side by side with the same 12 accumulators (two token chunks of each block per pass): attention
+ * per 8K step 2.76 / 2.74 ms against 2.96 / 2.39 before, two alternating process pairs: no gain
+ * beyond this host's noise, not kept.
  *
  * <p>{@code javac --add-modules jdk.incubator.vector -d /tmp/s ScatteredBlockReads.java &&
  * java --add-modules jdk.incubator.vector -Xmx2g -cp /tmp/s ScatteredBlockReads}
