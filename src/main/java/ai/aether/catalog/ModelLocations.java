@@ -55,15 +55,30 @@ public record ModelLocations(Path modelsDir, String modelsDirOrigin, List<Path> 
             modelsDir = Path.of(System.getProperty("user.home"), ".cache", "aether", "models");
             origin = "default; override with --models-dir or " + MODELS_DIR_ENV;
         }
-        Set<Path> shared = new LinkedHashSet<>();
-        shared.add(workingDir.resolve("..").resolve("shared").resolve("models"));
+        List<Path> shared = new ArrayList<>();
+        for (Path root : sharedRoots(workingDir, codeLocation)) shared.add(root.resolve("models"));
+        return new ModelLocations(modelsDir, origin, shared);
+    }
+
+    /**
+     * Where a {@code shared} directory beside the checkout may be (models, data): {@code ../shared}
+     * relative to the working directory and to the Aether jar (or class directory), whether or not
+     * they exist.
+     */
+    public static List<Path> sharedRoots() {
+        return sharedRoots(Path.of(""), codeLocation());
+    }
+
+    private static List<Path> sharedRoots(Path workingDir, Path codeLocation) {
+        Set<Path> roots = new LinkedHashSet<>();
+        roots.add(workingDir.resolve("..").resolve("shared"));
         if (codeLocation != null) {
             // jar: REPO/target/aether-all.jar; classes: REPO/target/classes. Either way REPO is two up.
             Path target = codeLocation.toAbsolutePath().getParent();
             Path repo = target == null ? null : target.getParent();
-            if (repo != null) shared.add(repo.resolve("..").resolve("shared").resolve("models"));
+            if (repo != null) roots.add(repo.resolve("..").resolve("shared"));
         }
-        return new ModelLocations(modelsDir, origin, new ArrayList<>(shared));
+        return new ArrayList<>(roots);
     }
 
     /** The shared directories that exist now. */

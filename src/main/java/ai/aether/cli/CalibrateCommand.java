@@ -67,7 +67,9 @@ public final class CalibrateCommand implements Callable<Integer> {
         if (tokens < 1 || tokens > 256) throw new IllegalArgumentException("--tokens must be in [1, 256], got " + tokens);
         if (!(sparsity > 0 && sparsity < 1)) throw new IllegalArgumentException("--target-sparsity must be in (0, 1), got " + sparsity);
         if (threads != null) Parallel.setThreads(threads);
-        String content = EvalCommand.readText(text);
+        EvalCommand.EvalText evalText = EvalCommand.readText(text);
+        String content = evalText.content();
+        System.out.println("text: " + evalText.source());
         Path file = model.resolveOr("smollm2").path();
         String fingerprint = LayerSensitivityProfile.fingerprint(file);
         try (LLM llm = LLM.load(file)) {

@@ -1,5 +1,6 @@
 package ai.aether.cli;
 
+import ai.aether.catalog.ModelLocations;
 import ai.aether.engine.LLM;
 import ai.aether.engine.SideBySide.Setting;
 import ai.aether.eval.AgreementEval;
@@ -186,10 +187,12 @@ public final class EvalCommand implements Runnable {
             if (windows < 1) throw new IllegalArgumentException("--windows must be >= 1, got " + windows);
             if (window != null && window <= scored) throw new IllegalArgumentException("--window must exceed --scored-tokens (" + scored + "), got " + window);
             List<Setting> settings = common.settings();
-            String content = readText(text);
+            EvalText source = readText(text);
+            String content = source.content();
             try (LLM llm = common.load()) {
                 int w = window == null ? llm.contextLength() : window;
                 System.out.println(common.describe(settings));
+                System.out.println("text: " + source.source());
                 System.out.println("window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
                 List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, settings, p));
                 System.out.print(EvalReports.perplexityTable(results));
@@ -223,7 +226,9 @@ public final class EvalCommand implements Runnable {
             if (prompts < 1) throw new IllegalArgumentException("--prompts must be >= 1, got " + prompts);
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
             List<Setting> settings = common.settings();
-            String content = readText(text);
+            EvalText source = readText(text);
+            String content = source.content();
+            System.out.println("text: " + source.source());
             try (LLM llm = common.load()) {
                 int length = promptTokens == null ? llm.contextLength() - steps - 8 : promptTokens;
                 if (length < 16 || length + steps + 6 > llm.contextLength()) {
@@ -247,17 +252,26 @@ public final class EvalCommand implements Runnable {
         }
     }
 
-    /** The text file, or the shared Shakespeare, or the excerpt bundled for the demo. */
-    static String readText(Path file) throws IOException {
+    /** An evaluation text and where it came from (printed, since the default depends on what is at hand). */
+    record EvalText(String content, String source) {}
+
+    /**
+     * The text file, or the shared Shakespeare ({@code ../shared/data/tinyshakespeare.txt} beside
+     * the working directory or the checkout), or the excerpt bundled for the demo.
+     */
+    static EvalText readText(Path file) throws IOException {
         if (file != null) {
             if (!Files.isRegularFile(file)) throw new IOException("text file " + file + " does not exist");
-            return Files.readString(file, StandardCharsets.UTF_8);
+            return new EvalText(Files.readString(file, StandardCharsets.UTF_8), file.toString());
         }
-        Path shared = Path.of("..", "shared", "data", "tinyshakespeare.txt");
-        if (Files.isRegularFile(shared)) return Files.readString(shared, StandardCharsets.UTF_8);
+        for (Path root : ModelLocations.sharedRoots()) {
+            Path shared = root.resolve("data").resolve("tinyshakespeare.txt");
+            if (Files.isRegularFile(shared)) return new EvalText(Files.readString(shared, StandardCharsets.UTF_8), shared.normalize().toString());
+        }
         try (InputStream in = EvalCommand.class.getResourceAsStream("demo-shakespeare.txt")) {
             if (in == null) throw new IOException("no text: give --text FILE");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new EvalText(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    "the excerpt bundled for the demo (no ../shared/data/tinyshakespeare.txt found; --text FILE for another)");
         }
     }
 }

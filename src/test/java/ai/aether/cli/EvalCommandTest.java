@@ -79,6 +79,25 @@ class EvalCommandTest {
     }
 
     @Test
+    void theEvaluationTextSaysWhereItCameFrom(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("t.txt");
+        Files.writeString(file, "some text");
+        EvalCommand.EvalText given = EvalCommand.readText(file);
+        assertEquals("some text", given.content());
+        assertEquals(file.toString(), given.source());
+        EvalCommand.EvalText standard = EvalCommand.readText(null);
+        Path shared = Path.of("..", "shared", "data", "tinyshakespeare.txt");
+        if (Files.isRegularFile(shared)) {
+            // Found beside the checkout (tests run in it), never silently replaced by the excerpt.
+            assertTrue(standard.source().endsWith("tinyshakespeare.txt"), standard.source());
+            assertEquals(Files.readString(shared), standard.content());
+        } else {
+            assertTrue(standard.source().contains("excerpt"), standard.source());
+        }
+        assertThrows(java.io.IOException.class, () -> EvalCommand.readText(dir.resolve("absent.txt")));
+    }
+
+    @Test
     void aSettingSpecOverridesTheSharedFlags() {
         AetherConfig base = flags("--local-window", "3", "--block-size", "32").config();
         Setting s = EvalSettings.parse("sparsity=0.9,window=1,sinks=0,score=shrunk-box,combine=max,dense-layers=0:2,min-seq=64,min-kept=0,name=w1", base);
