@@ -50,9 +50,9 @@ import java.util.TreeSet;
  *                         are UNIFORM; none until sensitivities are known; 1 = every layer; [0, 1], default 0.2
  * @param minKeptTokens    TARGET_SPARSITY: the block budget never falls below this many tokens' blocks (at most every
  *                         block), so short contexts, where skipping blocks saves little time, stay near dense quality:
- *                         on SmolLM2 at 80%, perplexity +30% of dense over 1K windows, +9% over 2K, +3% over 4K, +0.5%
- *                         over 8K, and ~+3% wherever ~800 tokens are kept (docs/quality.md); the default keeps 80% and
- *                         90% at 8K as asked; 0 = the target everywhere above {@code minSeqLength}; [0, 2^30], default 768
+ *                         on SmolLM2 at 80%, perplexity +32% of dense over 1K windows, +8.5% over 2K, +4.5% over 4K,
+ *                         +0.5% over 8K (docs/quality.md, "Short contexts"); the default leaves 80% and 90% at 8K as
+ *                         asked; 0 = the target everywhere above {@code minSeqLength}; [0, 2^30], default 768
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,

@@ -225,8 +225,8 @@ public final class BlockSelector {
      * the sinks and the newest block alone would take more than half the budget (budgets of 2-3
      * blocks: 1K tokens at 90%); then fewer, down to none, and the radar ranks the sinks with every other
      * block. At 1K and 90% a forced sink left the radar nothing, and forcing it cost more than it gave:
-     * pass-key 4 of 10 answers with it, 9 of 10 without; perplexity over 1K windows +109% of dense
-     * with it, +76% without (docs/quality.md).
+     * pass-key 0 of 15 keys at depths 25-75% with it, 13 of 15 without; perplexity over 1K windows
+     * +89% of dense with it, +71% without (docs/quality.md).
      */
     int sinkBlocks(int budget) {
         int sinks = config.sinkBlocks();
