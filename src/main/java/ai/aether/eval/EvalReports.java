@@ -41,8 +41,8 @@ public final class EvalReports {
                 if (r.correct()) correct++;
                 sparsity += r.sparsity();
             }
-            sb.append(String.format(Locale.ROOT, "%s: accuracy %.1f%% (%d/%d), mean decode sparsity %.1f%%%n", setting,
-                    100.0 * correct / n, correct, n, 100 * sparsity / n));
+            sb.append(String.format(Locale.ROOT, "%s: accuracy %.1f%% (%d/%d), mean decode sparsity %.1f%%%s%n", setting,
+                    100.0 * correct / n, correct, n, 100 * sparsity / n, versusDense(results, setting, lengths, depths)));
             sb.append(String.format(Locale.ROOT, "%8s", "length"));
             for (double d : depths) sb.append(String.format(Locale.ROOT, "%8s", Math.round(d * 100) + "%"));
             sb.append('\n');
@@ -54,6 +54,38 @@ public final class EvalReports {
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * ", same verdict as dense on A of B prompts, C of D cells equal" for a setting other than
+     * "dense" when dense ran on the same cases (what "equal to dense" targets are about); else "".
+     */
+    static String versusDense(List<PasskeyEval.Result> results, String setting, int[] lengths, double[] depths) {
+        if (setting.equals("dense")) return "";
+        java.util.Map<String, Boolean> dense = new java.util.HashMap<>();
+        for (PasskeyEval.Result r : results) if (r.setting().equals("dense")) dense.put(caseKey(r), r.correct());
+        if (dense.isEmpty()) return "";
+        int same = 0, compared = 0;
+        for (PasskeyEval.Result r : results) {
+            Boolean d = r.setting().equals(setting) ? dense.get(caseKey(r)) : null;
+            if (d == null) continue;
+            compared++;
+            if (d == r.correct()) same++;
+        }
+        int cells = 0, equal = 0;
+        for (int length : lengths) {
+            for (double depth : depths) {
+                double a = PasskeyEval.accuracy(results, setting, length, depth), b = PasskeyEval.accuracy(results, "dense", length, depth);
+                if (Double.isNaN(a) || Double.isNaN(b)) continue;
+                cells++;
+                if (a == b) equal++;
+            }
+        }
+        return String.format(Locale.ROOT, "; same verdict as dense on %d of %d prompts, %d of %d cells equal", same, compared, equal, cells);
+    }
+
+    private static String caseKey(PasskeyEval.Result r) {
+        return r.contextLength() + "/" + r.depth() + "/" + r.trial();
     }
 
     public static void passkeyCsv(List<PasskeyEval.Result> results, Path file) throws IOException {
