@@ -73,11 +73,11 @@ public final class AetherAttention {
             if (!Float.isFinite(queries[i])) throw new IllegalArgumentException("queries[" + i + "] is " + queries[i] + "; queries must be finite");
         }
         long t0 = System.nanoTime();
-        selectInto(layer, sequences, queries, stats);
+        long rerankNanos = selectInto(layer, sequences, queries, stats);
         long t1 = System.nanoTime();
         backend.plan(plan, pool.blocks());
         backend.decode(pool.blocks(), plan, queries, out);
-        if (stats != null) stats.addTimes(t1 - t0, lastRerankNanos, System.nanoTime() - t1);
+        if (stats != null) stats.addTimes(t1 - t0, rerankNanos, System.nanoTime() - t1);
     }
 
     /** Single-sequence convenience for {@link #decode(int, SequenceKvCache[], float[], float[], AttentionStats)}. */
@@ -99,7 +99,8 @@ public final class AetherAttention {
         return plan;
     }
 
-    private void selectInto(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
+    /** Fills {@link #plan} for {@code layer}; returns the nanoseconds its reranks spent reading keys. */
+    private long selectInto(int layer, SequenceKvCache[] sequences, float[] queries, AttentionStats stats) {
         int batch = sequences.length;
         boolean perQueryHead = config.gqaPolicy() == GqaPolicy.PER_QUERY_HEAD;
         if (plan == null || plan.batch() != batch) plan = new DecodePlan(batch, queryHeads, kvHeads, headDim, perQueryHead);
@@ -129,7 +130,7 @@ public final class AetherAttention {
         });
         // 2. The reranks' key reads, all lists' candidates shared out evenly (3 KV heads on 2 threads
         //    would otherwise leave one thread with twice the reads), then each list's final choice.
-        lastRerankNanos = rerank(layer, sequences, queries, lists);
+        long rerankNanos = rerank(layer, sequences, queries, lists);
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             SequenceKvCache cache = sequences[b];
@@ -153,7 +154,7 @@ public final class AetherAttention {
         KvBlockPool blocks = sequences[0].pool().blocks();
         long metadataBytesPerBlock = selectors[0].radar().metadataBytesPerBlock(sequences[0].pool().metadata());
         for (int b = 0; b < batch; b++) plan.setSequenceLength(b, sequences[b].length(layer));
-        if (stats == null) return;
+        if (stats == null) return rerankNanos;
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             int length = sequences[b].length(layer), keptTokens = 0, handedOver = 0;
@@ -167,9 +168,9 @@ public final class AetherAttention {
             stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens) - blocks.kvBytes(handedOver) / 2, blocks.kvBytes(length),
                     o.scored() * metadataBytesPerBlock, blocks.kvBytes((long) o.reranked() * blocks.blockSize()) / 2, o.certifiedDroppedMass());
         }
+        return rerankNanos;
     }
 
-    private long lastRerankNanos;  // the latest selection's rerank key reads
     private int[] rerankStarts = new int[0];  // [lists + 1] where each list's candidates start in the shared range
 
     /** Exact masses of every pending rerank's candidates, split over the kernel threads as one range; returns the nanoseconds taken (0: none pending). */

@@ -13,9 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** CSV and PNG output of the evaluations, and their plain-text summary tables. */
 public final class EvalReports {
@@ -62,7 +64,7 @@ public final class EvalReports {
      */
     static String versusDense(List<PasskeyEval.Result> results, String setting, int[] lengths, double[] depths) {
         if (setting.equals("dense")) return "";
-        java.util.Map<String, Boolean> dense = new java.util.HashMap<>();
+        Map<String, Boolean> dense = new HashMap<>();
         for (PasskeyEval.Result r : results) if (r.setting().equals("dense")) dense.put(caseKey(r), r.correct());
         if (dense.isEmpty()) return "";
         int same = 0, compared = 0;
