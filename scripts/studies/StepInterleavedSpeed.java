@@ -47,6 +47,9 @@ public class StepInterleavedSpeed {
                     case "dense" -> null;
                     case "default" -> base;
                     case "r1" -> base.toBuilder().rerankFactor(1).build();
+                    case "re2" -> base.toBuilder().reselectInterval(2).build();
+                    case "re4" -> base.toBuilder().reselectInterval(4).build();
+                    case "re8" -> base.toBuilder().reselectInterval(8).build();
                     default -> throw new IllegalArgumentException(s);
                 };
             }

@@ -30,6 +30,8 @@ public final class AetherAttention {
     private DecodePlan plan;
     private boolean[][] keepScratch = new boolean[0][];  // [lists][blocks]
     private BlockSelector.Outcome[] outcomes = new BlockSelector.Outcome[0];
+    private boolean[] reused = new boolean[0];  // [batch] this layer decodes with the sequence's remembered selection
+    private int[] reuseScratch = new int[0];     // [blocks] block indices of one list
 
     public AetherAttention(AetherConfig config, int queryHeads, int kvHeads, int headDim) {
         this(config, queryHeads, kvHeads, headDim, AttentionBackend.load());
@@ -118,9 +120,16 @@ public final class AetherAttention {
             selectors = grown;
         }
         boolean denseLayer = config.isDenseLayer(layer);
-        // 1. Radar and ranking per list; a rerank stops at its shortlist.
-        Parallel.forEach(lists, l -> {
+        if (reused.length < batch) reused = new boolean[batch];
+        boolean anyFresh = false;
+        for (int b = 0; b < batch; b++) {
+            reused[b] = sequences[b].canReuseSelection(layer, listsPerSequence, config.reselectInterval());
+            anyFresh |= !reused[b];
+        }
+        // 1. Radar and ranking per list; a rerank stops at its shortlist. Sequences reusing their selection skip it.
+        if (anyFresh) Parallel.forEach(lists, l -> {
             int b = l / listsPerSequence, list = l % listsPerSequence;
+            if (reused[b]) return;
             SequenceKvCache cache = sequences[b];
             int count = cache.blockCount(layer), kvHead = plan.kvHeadOfList(list);
             if (keepScratch[l] == null || keepScratch[l].length < count) keepScratch[l] = new boolean[Math.max(count, 16) * 2];
@@ -134,13 +143,20 @@ public final class AetherAttention {
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             SequenceKvCache cache = sequences[b];
+            int count = cache.blockCount(layer);
+            int[] ids = cache.blockIdsView(layer, plan.kvHeadOfList(list));
+            plan.clearList(b, list);
+            if (reused[b]) {
+                if (reuseScratch.length < count) reuseScratch = new int[count * 2];
+                int kept = cache.reusedSelection(layer, list, reuseScratch);
+                for (int i = 0; i < kept; i++) plan.addBlock(b, list, ids[reuseScratch[i]], reuseScratch[i]);
+                outcomes[l] = new BlockSelector.Outcome(count, kept, 0, 0, Double.NaN);
+                continue;
+            }
             BlockSelector selector = selectors[l];
             boolean reranked = selector.rerankPending();
             if (reranked) outcomes[l] = selector.finishRerank(keepScratch[l]);
-            int count = cache.blockCount(layer);
-            int[] ids = cache.blockIdsView(layer, plan.kvHeadOfList(list));
             boolean[] keep = keepScratch[l];
-            plan.clearList(b, list);
             // A kept block the rerank read comes with its logits: the attention reads its values only.
             int[] candidates = selector.rerankCandidates();
             int candidateCount = reranked ? selector.rerankCandidateCount() : 0, j = 0, logitsPerBlock = rows * cache.pool().blockSize();
@@ -149,6 +165,12 @@ public final class AetherAttention {
                 if (!keep[i]) continue;
                 if (j < candidateCount && candidates[j] == i) plan.addBlock(b, list, ids[i], i, selector.rerankLogits(), j * logitsPerBlock);
                 else plan.addBlock(b, list, ids[i], i);
+            }
+            if (config.reselectInterval() > 1) {
+                int kept = plan.keptCount(b, list);
+                if (reuseScratch.length < kept) reuseScratch = new int[kept * 2];
+                for (int i = 0; i < kept; i++) reuseScratch[i] = plan.keptLogicalBlock(b, list, i);
+                cache.rememberSelection(layer, listsPerSequence, list, reuseScratch, kept);
             }
         }
         KvBlockPool blocks = sequences[0].pool().blocks();
@@ -180,7 +202,7 @@ public final class AetherAttention {
         int total = 0;
         for (int l = 0; l < lists; l++) {
             rerankStarts[l] = total;
-            if (selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
+            if (!reused[l / plan.listsPerSequence()] && selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
         }
         rerankStarts[lists] = total;
         if (total == 0) return 0;

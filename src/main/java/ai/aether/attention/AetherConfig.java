@@ -53,13 +53,17 @@ import java.util.TreeSet;
  *                         on SmolLM2 at 80%, perplexity +32% of dense over 1K windows, +8.5% over 2K, +4.5% over 4K,
  *                         +0.5% over 8K (docs/quality.md, "Short contexts"); the default leaves 80% and 90% at 8K as
  *                         asked; 0 = the target everywhere above {@code minSeqLength}; [0, 2^30], default 768
+ * @param reselectInterval decode steps one selection serves: 1 (default) runs the radar and selection at every step; n > 1
+ *                         reuses a layer's kept blocks for the next n-1 steps (with any block started since), skipping the
+ *                         radar, ranking and rerank there; not with CERTIFIED, whose bound holds for one query; [1, 64]
  */
 public record AetherConfig(int blockSize, double threshold, ThresholdMode thresholdMode, double targetSparsity, int topK,
                            int localWindow, int sinkBlocks, double recencyDecay, double recencyBonus, boolean useVariance,
                            boolean useConcentration, boolean causal, int minSeqLength, SelectionMode selection,
                            double epsilon, Set<Integer> denseLayers, GqaPolicy gqaPolicy, RadarScore radarScore,
                            double shrinkFactor, KvDtype kvDtype, GroupCombine groupCombine, LayerBudgets layerBudgets,
-                           double rerankFactor, Set<Integer> rerankLayers, double rerankShare, int minKeptTokens) {
+                           double rerankFactor, Set<Integer> rerankLayers, double rerankShare, int minKeptTokens,
+                           int reselectInterval) {
 
     public AetherConfig {
         requireRange("blockSize", blockSize, 1, 4096);
@@ -91,6 +95,11 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         rerankLayers = layerSet("rerankLayers", rerankLayers);
         if (!(rerankShare >= 0 && rerankShare <= 1)) throw new IllegalArgumentException("rerankShare must be in [0, 1], got " + rerankShare);
         requireRange("minKeptTokens", minKeptTokens, 0, 1 << 30);
+        requireRange("reselectInterval", reselectInterval, 1, 64);
+        if (reselectInterval > 1 && selection == SelectionMode.CERTIFIED) {
+            throw new IllegalArgumentException("reselectInterval must be 1 with CERTIFIED selection (its bound holds for the query it was computed for), got "
+                    + reselectInterval);
+        }
     }
 
     private static Set<Integer> layerSet(String field, Set<Integer> layers) {
@@ -129,7 +138,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         b.minSeqLength = minSeqLength; b.selection = selection; b.epsilon = epsilon; b.denseLayers = denseLayers;
         b.gqaPolicy = gqaPolicy; b.radarScore = radarScore; b.shrinkFactor = shrinkFactor; b.kvDtype = kvDtype;
         b.groupCombine = groupCombine; b.layerBudgets = layerBudgets; b.rerankFactor = rerankFactor; b.rerankLayers = rerankLayers;
-        b.rerankShare = rerankShare; b.minKeptTokens = minKeptTokens;
+        b.rerankShare = rerankShare; b.minKeptTokens = minKeptTokens; b.reselectInterval = reselectInterval;
         return b;
     }
 
@@ -202,6 +211,7 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         private Set<Integer> rerankLayers = Set.of();
         private double rerankShare = 0.2;
         private int minKeptTokens = 768;
+        private int reselectInterval = 1;
 
         private Builder() {}
 
@@ -237,12 +247,13 @@ public record AetherConfig(int blockSize, double threshold, ThresholdMode thresh
         public Builder rerankLayers(Set<Integer> v) { rerankLayers = v; return this; }
         public Builder rerankShare(double v) { rerankShare = v; return this; }
         public Builder minKeptTokens(int v) { minKeptTokens = v; return this; }
+        public Builder reselectInterval(int v) { reselectInterval = v; return this; }
 
         public AetherConfig build() {
             return new AetherConfig(blockSize, threshold, thresholdMode, targetSparsity, topK, localWindow, sinkBlocks,
                     recencyDecay, recencyBonus, useVariance, useConcentration, causal, minSeqLength, selection, epsilon,
                     denseLayers, gqaPolicy, radarScore, shrinkFactor, kvDtype, groupCombine, layerBudgets, rerankFactor, rerankLayers, rerankShare,
-                    minKeptTokens);
+                    minKeptTokens, reselectInterval);
         }
     }
 }

@@ -55,6 +55,10 @@ public final class AetherOptions {
     @Option(names = "--min-kept-tokens", paramLabel = "N", description = "--target-sparsity keeps at least N tokens' blocks (default 768; 0: the target at every length).")
     Integer minKeptTokens;
 
+    @Option(names = "--reselect-every", paramLabel = "N", description = "Run the radar and selection every N decode steps, the steps between reusing "
+            + "each layer's kept blocks (default 1: every step; not with --epsilon).")
+    Integer reselectInterval;
+
     @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES} (default QUANTIZED_BOX).")
     RadarScore score;
 
@@ -94,6 +98,7 @@ public final class AetherOptions {
         if (!denseLayers.isEmpty()) b.denseLayers(denseLayers.stream().mapToInt(Integer::intValue).toArray());
         if (minSeqLength != null) b.minSeqLength(minSeqLength);
         if (minKeptTokens != null) b.minKeptTokens(minKeptTokens);
+        if (reselectInterval != null) b.reselectInterval(reselectInterval);
         if (score != null) b.radarScore(score);
         if (groupCombine != null) b.groupCombine(groupCombine);
         if (layerBudgets != null) b.layerBudgets(layerBudgets);
@@ -136,7 +141,8 @@ public final class AetherOptions {
             case CERTIFIED -> "certified eps " + c.epsilon();
         };
         return mode + ", block " + c.blockSize() + ", sinks " + c.sinkBlocks() + ", window " + c.localWindow() + " blocks, score "
-                + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + rerank(c) + ", KV " + c.kvDtype();
+                + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + rerank(c)
+                + (c.reselectInterval() > 1 ? ", reselect every " + c.reselectInterval() + " steps" : "") + ", KV " + c.kvDtype();
     }
 
     private static String rerank(AetherConfig c) {

@@ -26,7 +26,7 @@ import java.util.function.Function;
  */
 final class EvalSettings {
     static final String KEYS = "name, sparsity, threshold, top-k, epsilon, selection, window, sinks, dense-layers (e.g. 0:1), "
-            + "min-seq, min-kept, score, combine, budgets, rerank, rerank-layers (e.g. 7:8), rerank-share";
+            + "min-seq, min-kept, reselect, score, combine, budgets, rerank, rerank-layers (e.g. 7:8), rerank-share";
     static final List<Double> DEFAULT_SPARSITIES = List.of(0.8, 0.9);
 
     private EvalSettings() {}
@@ -83,6 +83,7 @@ final class EvalSettings {
                 case "sinks" -> b.sinkBlocks(integer(where, value));
                 case "min-seq" -> b.minSeqLength(integer(where, value));
                 case "min-kept" -> b.minKeptTokens(integer(where, value));
+                case "reselect" -> b.reselectInterval(integer(where, value));
                 case "dense-layers" -> b.denseLayers(layers(where, value));
                 case "score" -> b.radarScore(constant(where, value, RadarScore.class, RadarScore::valueOf));
                 case "combine" -> b.groupCombine(constant(where, value, GroupCombine.class, GroupCombine::valueOf));

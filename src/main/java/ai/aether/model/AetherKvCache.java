@@ -101,6 +101,7 @@ public final class AetherKvCache implements KvCache {
         }
         checkDenseLayers(target, layers);
         this.config = target;
+        sequence.forgetSelections();  // a selection made under the old config must not serve the new one
         this.attention = attentions.computeIfAbsent(target, c -> new AetherAttention(c, queryHeads, kvHeads, headDim));
     }
 

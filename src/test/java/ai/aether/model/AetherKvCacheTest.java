@@ -116,6 +116,25 @@ class AetherKvCacheTest {
     }
 
     @Test
+    void aNewConfigDoesNotDecodeWithTheOldConfigsRememberedSelection() {
+        Random random = new Random(13);
+        int tokens = 64, stride = KV_HEADS * DIM;
+        AetherKvCache cache = cache(sparse().reselectInterval(8).build());
+        float[] q = gaussian(random, HEADS * DIM), out = new float[HEADS * DIM];
+        cache.write(1, 0, tokens, gaussian(random, tokens * stride), gaussian(random, tokens * stride));
+        cache.attend(1, tokens - 1, 1, q, HEADS, out);
+        assertEquals(0.5, cache.lastStep(1).sparsity(), 1e-12, "target 0.5 over 8 blocks");
+        cache.write(1, tokens, 1, gaussian(random, stride), gaussian(random, stride));
+        cache.attend(1, tokens, 1, q, HEADS, out);
+        assertEquals(0, cache.lastStep(1).metadataBytesRead(), "the second step reuses the selection");
+        assertTrue(cache.lastStep(1).sparsity() > 0);
+        cache.setConfig(null);
+        cache.write(1, tokens + 1, 1, gaussian(random, stride), gaussian(random, stride));
+        cache.attend(1, tokens + 1, 1, q, HEADS, out);
+        assertEquals(0.0, cache.lastStep(1).sparsity(), "dense after setConfig(null), though the interval has not run out");
+    }
+
+    @Test
     void denseLayersAndShortSequencesKeepEveryBlock() {
         Random random = new Random(9);
         int tokens = 64, stride = KV_HEADS * DIM;
