@@ -47,15 +47,16 @@ public class StepInterleavedSpeed {
                     case "dense" -> null;
                     case "default" -> base;
                     case "r1" -> base.toBuilder().rerankFactor(1).build();
-                    case "re2" -> base.toBuilder().reselectInterval(2).build();
-                    case "re4" -> base.toBuilder().reselectInterval(4).build();
-                    case "re8" -> base.toBuilder().reselectInterval(8).build();
-                    default -> throw new IllegalArgumentException(s);
+                    default -> {  // reN: reselect every N steps
+                        if (!s.startsWith("re")) throw new IllegalArgumentException(s);
+                        yield base.toBuilder().reselectInterval(Integer.parseInt(s.substring(2))).build();
+                    }
                 };
             }
             List<List<Long>> times = new ArrayList<>();
             for (int v = 0; v < n; v++) times.add(new ArrayList<>());
             int len = prompt.length;
+            long[] reused = new long[n], selections = new long[n];
             for (int r = -2; r < rounds; r++) {
                 int[] token = new int[n];
                 for (int v = 0; v < n; v++) { p[v].rewind(decodeConfig[v]); token[v] = p[v].firstToken(); }
@@ -66,6 +67,10 @@ public class StepInterleavedSpeed {
                         token[v] = argmax(model.decode(token[v], len + i, p[v].cache()));
                         long dt = System.nanoTime() - t0;
                         if (r >= 0 && i >= 4) times.get(v).add(dt);
+                        if (r >= 0 && decodeConfig[v] != null) for (int layer = 0; layer < model.config().layers(); layer++) {
+                            reused[v] += p[v].cache().lastStep(layer).reusedSelections();
+                            selections[v] += p[v].cache().lastStep(layer).selections();
+                        }
                     }
                 }
                 if (r >= 0) {
@@ -76,7 +81,7 @@ public class StepInterleavedSpeed {
             }
             for (int v = 0; v < n; v++) {
                 List<Long> t = new ArrayList<>(times.get(v)); Collections.sort(t);
-                System.out.printf("%s: median step %.2f ms (%.1f tok/s), p25 %.2f, p75 %.2f, %d steps%n", names[v], t.get(t.size() / 2) / 1e6, 1e9 / t.get(t.size() / 2), t.get(t.size() / 4) / 1e6, t.get(3 * t.size() / 4) / 1e6, t.size());
+                System.out.printf("%s: median step %.2f ms (%.1f tok/s), p25 %.2f, p75 %.2f, %d steps, %.1f%% of selections reused%n", names[v], t.get(t.size() / 2) / 1e6, 1e9 / t.get(t.size() / 2), t.get(t.size() / 4) / 1e6, t.get(3 * t.size() / 4) / 1e6, t.size(), selections[v] == 0 ? 0.0 : 100.0 * reused[v] / selections[v]);
             }
             for (SideBySide.Prefilled q : p) q.close();
         }

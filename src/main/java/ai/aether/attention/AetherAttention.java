@@ -30,7 +30,7 @@ public final class AetherAttention {
     private DecodePlan plan;
     private boolean[][] keepScratch = new boolean[0][];  // [lists][blocks]
     private BlockSelector.Outcome[] outcomes = new BlockSelector.Outcome[0];
-    private boolean[] reused = new boolean[0];  // [batch] this layer decodes with the sequence's remembered selection
+    private boolean[] reused = new boolean[0];  // [lists] this layer decodes the list with its remembered selection
     private int[] reuseScratch = new int[0];     // [blocks] block indices of one list
 
     public AetherAttention(AetherConfig config, int queryHeads, int kvHeads, int headDim) {
@@ -120,16 +120,17 @@ public final class AetherAttention {
             selectors = grown;
         }
         boolean denseLayer = config.isDenseLayer(layer);
-        if (reused.length < batch) reused = new boolean[batch];
+        if (reused.length < lists) reused = new boolean[lists];
         boolean anyFresh = false;
-        for (int b = 0; b < batch; b++) {
-            reused[b] = sequences[b].canReuseSelection(layer, listsPerSequence, config.reselectInterval());
-            anyFresh |= !reused[b];
+        for (int l = 0; l < lists; l++) {
+            int b = l / listsPerSequence, list = l % listsPerSequence;
+            reused[l] = sequences[b].canReuseSelection(layer, listsPerSequence, list, config.reselectInterval());
+            anyFresh |= !reused[l];
         }
-        // 1. Radar and ranking per list; a rerank stops at its shortlist. Sequences reusing their selection skip it.
+        // 1. Radar and ranking per list; a rerank stops at its shortlist. Lists reusing their selection skip it.
         if (anyFresh) Parallel.forEach(lists, l -> {
             int b = l / listsPerSequence, list = l % listsPerSequence;
-            if (reused[b]) return;
+            if (reused[l]) return;
             SequenceKvCache cache = sequences[b];
             int count = cache.blockCount(layer), kvHead = plan.kvHeadOfList(list);
             if (keepScratch[l] == null || keepScratch[l].length < count) keepScratch[l] = new boolean[Math.max(count, 16) * 2];
@@ -146,7 +147,7 @@ public final class AetherAttention {
             int count = cache.blockCount(layer);
             int[] ids = cache.blockIdsView(layer, plan.kvHeadOfList(list));
             plan.clearList(b, list);
-            if (reused[b]) {
+            if (reused[l]) {
                 if (reuseScratch.length < count) reuseScratch = new int[count * 2];
                 int kept = cache.reusedSelection(layer, list, reuseScratch);
                 for (int i = 0; i < kept; i++) plan.addBlock(b, list, ids[reuseScratch[i]], reuseScratch[i]);
@@ -186,6 +187,7 @@ public final class AetherAttention {
                 if (plan.hasLogits(b, list, i)) handedOver += blocks.blockSize();
             }
             BlockSelector.Outcome o = outcomes[l];
+            stats.countSelection(reused[l]);
             // Blocks whose logits the rerank handed over cost their values only (their keys are in the rerank's reads).
             stats.add(o.blocks(), o.kept(), blocks.kvBytes(keptTokens) - blocks.kvBytes(handedOver) / 2, blocks.kvBytes(length),
                     o.scored() * metadataBytesPerBlock, blocks.kvBytes((long) o.reranked() * blocks.blockSize()) / 2, o.certifiedDroppedMass());
@@ -202,7 +204,7 @@ public final class AetherAttention {
         int total = 0;
         for (int l = 0; l < lists; l++) {
             rerankStarts[l] = total;
-            if (!reused[l / plan.listsPerSequence()] && selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
+            if (!reused[l] && selectors[l].rerankPending()) total += selectors[l].rerankCandidateCount();
         }
         rerankStarts[lists] = total;
         if (total == 0) return 0;

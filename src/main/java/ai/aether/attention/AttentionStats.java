@@ -19,10 +19,13 @@ public final class AttentionStats {
     private long selectionNanos;
     private long rerankNanos;
     private long attentionNanos;
+    private long selections;        // lists given a selection (fresh or reused)
+    private long reusedSelections;  // of which decoded with a remembered one (AetherConfig.reselectInterval)
 
     /** Zeroes every counter. */
     public void reset() {
         calls = blocksTotal = blocksKept = kvBytesRead = kvBytesDense = metadataBytesRead = rerankBytesRead = selectionNanos = rerankNanos = attentionNanos = 0;
+        selections = reusedSelections = 0;
         certifiedDroppedMass = Double.NaN;
     }
 
@@ -36,6 +39,11 @@ public final class AttentionStats {
         if (!Double.isNaN(droppedBound)) {
             certifiedDroppedMass = Double.isNaN(certifiedDroppedMass) ? droppedBound : Math.max(certifiedDroppedMass, droppedBound);
         }
+    }
+
+    void countSelection(boolean reused) {
+        selections++;
+        if (reused) reusedSelections++;
     }
 
     /** {@code rerank}: the part of {@code selection} spent reading candidates' keys for a rerank. */
@@ -54,6 +62,8 @@ public final class AttentionStats {
         selectionNanos += other.selectionNanos;
         rerankNanos += other.rerankNanos;
         attentionNanos += other.attentionNanos;
+        selections += other.selections;
+        reusedSelections += other.reusedSelections;
     }
 
     public long calls() { return calls; }
@@ -83,6 +93,10 @@ public final class AttentionStats {
      */
     public long rerankNanos() { return rerankNanos; }
     public long attentionNanos() { return attentionNanos; }
+    /** Selections made or reused, one per list and layer call. */
+    public long selections() { return selections; }
+    /** Of {@link #selections}, those that reused a remembered selection ({@link AetherConfig#reselectInterval}). */
+    public long reusedSelections() { return reusedSelections; }
 
     @Override
     public String toString() {

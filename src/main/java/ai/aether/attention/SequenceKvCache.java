@@ -30,11 +30,16 @@ public final class SequenceKvCache {
     private final int[] blockCount;    // [layers] blocks per KV head
     private double[] budgetScales;     // [layers] TARGET_SPARSITY budget per layer relative to uniform, or null (uniform)
     private boolean[] rerankLayers;    // [layers] layers whose selection reranks by exact mass, or null (the config decides alone)
-    // AetherConfig.reselectInterval: per layer, the latest fresh selection's kept blocks, for the next steps to reuse.
-    private final int[] selectedAtLength;    // [layers] cached tokens when it was made; 0 = none
-    private final int[] selectedBlockCount;  // [layers] blocks per KV head then
-    private final int[][][] selectedBlocks;  // [layers][lists][kept] block indices, ascending
-    private final int[][] selectedCount;     // [layers][lists]
+    // AetherConfig.reselectInterval: per layer and list, the latest fresh selection, for the next steps to reuse.
+    private final Remembered[][] remembered;  // [layers][lists] or null
+
+    /** One list's fresh selection: when, over how many blocks, which blocks. */
+    private static final class Remembered {
+        int atLength;       // cached tokens when it was made
+        int blockCount;     // blocks per KV head then
+        int[] blocks = new int[16];  // [count] block indices, ascending
+        int count;
+    }
 
     SequenceKvCache(AetherKvPool pool, int layers, int kvHeads) {
         if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
@@ -45,36 +50,32 @@ public final class SequenceKvCache {
         this.length = new int[layers];
         this.blockIds = new int[layers][kvHeads][8];
         this.blockCount = new int[layers];
-        this.selectedAtLength = new int[layers];
-        this.selectedBlockCount = new int[layers];
-        this.selectedBlocks = new int[layers][][];
-        this.selectedCount = new int[layers][];
+        this.remembered = new Remembered[layers][];
     }
 
     /**
-     * Whether layer {@code layer} may decode with its remembered selection instead of a fresh one: one
-     * was made (for {@code lists} lists) fewer than {@code interval} tokens ago, and nothing was
-     * truncated or reconfigured since.
+     * Whether list {@code list} of layer {@code layer} may decode with its remembered selection instead of
+     * a fresh one: one was made (with {@code lists} lists) fewer than {@code interval} tokens ago, and
+     * nothing was truncated or reconfigured since.
      */
-    public boolean canReuseSelection(int layer, int lists, int interval) {
-        int at = selectedAtLength[checkLayer(layer)];
-        return interval > 1 && at > 0 && length[layer] > at && length[layer] - at < interval
-                && selectedCount[layer] != null && selectedCount[layer].length == lists;
+    public boolean canReuseSelection(int layer, int lists, int list, int interval) {
+        checkLayer(layer);
+        if (interval <= 1 || remembered[layer] == null || remembered[layer].length != lists) return false;
+        Remembered r = remembered[layer][list];
+        return r != null && length[layer] > r.atLength && length[layer] - r.atLength < interval;
     }
 
     /** Remembers list {@code list}'s kept blocks ({@code blocks[0..count)}, ascending) of a fresh selection at the current length. */
     public void rememberSelection(int layer, int lists, int list, int[] blocks, int count) {
         checkLayer(layer);
-        if (selectedCount[layer] == null || selectedCount[layer].length != lists) {
-            selectedBlocks[layer] = new int[lists][];
-            selectedCount[layer] = new int[lists];
-        }
-        int[] dst = selectedBlocks[layer][list];
-        if (dst == null || dst.length < count) selectedBlocks[layer][list] = dst = new int[Math.max(count, 16)];
-        System.arraycopy(blocks, 0, dst, 0, count);
-        selectedCount[layer][list] = count;
-        selectedAtLength[layer] = length[layer];
-        selectedBlockCount[layer] = blockCount[layer];
+        if (remembered[layer] == null || remembered[layer].length != lists) remembered[layer] = new Remembered[lists];
+        Remembered r = remembered[layer][list];
+        if (r == null) remembered[layer][list] = r = new Remembered();
+        if (r.blocks.length < count) r.blocks = new int[count * 2];
+        System.arraycopy(blocks, 0, r.blocks, 0, count);
+        r.count = count;
+        r.atLength = length[layer];
+        r.blockCount = blockCount[layer];
     }
 
     /**
@@ -82,16 +83,16 @@ public final class SequenceKvCache {
      * always kept), ascending, into {@code out}; returns how many.
      */
     public int reusedSelection(int layer, int list, int[] out) {
-        checkLayer(layer);
-        int n = selectedCount[layer][list], from = selectedBlockCount[layer];
-        System.arraycopy(selectedBlocks[layer][list], 0, out, 0, n);
-        for (int blk = from; blk < blockCount[layer]; blk++) out[n++] = blk;
+        Remembered r = remembered[checkLayer(layer)][list];
+        int n = r.count;
+        System.arraycopy(r.blocks, 0, out, 0, n);
+        for (int blk = r.blockCount; blk < blockCount[layer]; blk++) out[n++] = blk;
         return n;
     }
 
     /** Forgets every remembered selection (the config changed). */
     public void forgetSelections() {
-        Arrays.fill(selectedAtLength, 0);
+        Arrays.fill(remembered, null);
     }
 
     public AetherKvPool pool() { return pool; }
@@ -283,7 +284,7 @@ public final class SequenceKvCache {
             throw new IllegalArgumentException("truncate length " + newLength + " outside [0, " + length[layer] + "] (layer " + layer + ")");
         }
         if (newLength == length[layer]) return;
-        selectedAtLength[layer] = 0;
+        remembered[layer] = null;
         int blockSize = pool.blockSize();
         int keepBlocks = (newLength + blockSize - 1) / blockSize;
         for (int h = 0; h < kvHeads; h++) {
@@ -309,7 +310,7 @@ public final class SequenceKvCache {
             }
             blockCount[layer] = 0;
             length[layer] = 0;
-            selectedAtLength[layer] = 0;
+            remembered[layer] = null;
         }
     }
 
