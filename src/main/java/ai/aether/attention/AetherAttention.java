@@ -124,7 +124,11 @@ public final class AetherAttention {
         boolean anyFresh = false;
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
-            reused[l] = sequences[b].canReuseSelection(layer, listsPerSequence, list, config.reselectInterval());
+            // A rerank layer selects at every step: it is one where the block order matters most (reusing there cost
+            // 10x the perplexity of reusing in all the other layers together, docs/benchmarks-e2e.md). CERTIFIED's
+            // bound holds for the query it was computed for only.
+            reused[l] = config.selection() != SelectionMode.CERTIFIED && !sequences[b].reranks(config, layer)
+                    && sequences[b].canReuseSelection(layer, listsPerSequence, list, config.reselectInterval());
             anyFresh |= !reused[l];
         }
         // 1. Radar and ranking per list; a rerank stops at its shortlist. Lists reusing their selection skip it.

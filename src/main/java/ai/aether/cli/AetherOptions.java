@@ -55,8 +55,8 @@ public final class AetherOptions {
     @Option(names = "--min-kept-tokens", paramLabel = "N", description = "--target-sparsity keeps at least N tokens' blocks (default 768; 0: the target at every length).")
     Integer minKeptTokens;
 
-    @Option(names = "--reselect-every", paramLabel = "N", description = "Run the radar and selection every N decode steps, the steps between reusing "
-            + "each layer's kept blocks (default 1: every step; not with --epsilon).")
+    @Option(names = "--reselect-every", paramLabel = "N", description = "In the layers that do not rerank, run the radar and selection every N decode "
+            + "steps, the steps between reusing each layer's kept blocks (default 8; 1: every step; --epsilon selects at every step).")
     Integer reselectInterval;
 
     @Option(names = "--score", paramLabel = "SCORE", description = "Radar score: ${COMPLETION-CANDIDATES} (default QUANTIZED_BOX).")
@@ -142,7 +142,7 @@ public final class AetherOptions {
         };
         return mode + ", block " + c.blockSize() + ", sinks " + c.sinkBlocks() + ", window " + c.localWindow() + " blocks, score "
                 + c.radarScore() + " (" + c.groupCombine() + ")" + (c.denseLayers().isEmpty() ? "" : ", dense layers " + c.denseLayers()) + rerank(c)
-                + (c.reselectInterval() > 1 ? ", reselect every " + c.reselectInterval() + " steps" : "") + ", KV " + c.kvDtype();
+                + (c.reselectInterval() > 1 ? ", selection reused " + c.reselectInterval() + " steps outside rerank layers" : "") + ", KV " + c.kvDtype();
     }
 
     private static String rerank(AetherConfig c) {

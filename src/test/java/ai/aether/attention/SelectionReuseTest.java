@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link AetherConfig#reselectInterval}: a layer's kept blocks serve the next steps, plus any block
- * started since; the radar runs again after the interval, after a truncate and after a config change.
+ * started since; the radar runs again after the interval, after a truncate and after a config change,
+ * and at every step in a rerank layer.
  * Outputs on reused steps are checked against float64 attention over the remembered blocks.
  */
 class SelectionReuseTest {
@@ -26,7 +27,7 @@ class SelectionReuseTest {
 
     private static AetherConfig.Builder config() {
         return AetherConfig.builder().blockSize(BLOCK).targetSparsity(0.75).minKeptTokens(0).localWindow(2)
-                .layerBudgets(LayerBudgets.UNIFORM).rerankFactor(1);
+                .layerBudgets(LayerBudgets.UNIFORM).rerankFactor(1).reselectInterval(1);
     }
 
     /** A one-layer cache of random keys (a few channels larger, so blocks differ) that grows one token per step. */
@@ -92,6 +93,7 @@ class SelectionReuseTest {
             AttentionStats stats = new AttentionStats();
             attention.decode(0, g.cache, queries, out, stats);
             assertEquals(0, stats.metadataBytesRead(), "step " + step + " reads no metadata");
+            assertEquals(KV_HEADS, stats.reusedSelections(), "step " + step + ": both lists reuse");
             for (int list = 0; list < KV_HEADS; list++) assertEquals(first.get(list), kept(attention.lastPlan(), list), "step " + step);
             for (int h = 0; h < QUERY_HEADS; h++) {
                 double[] expected = g.reference(queries, h, first.get(h / (QUERY_HEADS / KV_HEADS)));
@@ -164,14 +166,39 @@ class SelectionReuseTest {
     }
 
     @Test
+    void aRerankLayerSelectsAtEveryStep() {
+        Growing g = new Growing(6, 40 * BLOCK + 9);
+        AetherConfig config = config().reselectInterval(8).rerankFactor(2).rerankLayers(Set.of(0)).build();
+        AetherAttention attention = new AetherAttention(config, QUERY_HEADS, KV_HEADS, DIM);
+        float[] out = new float[QUERY_HEADS * DIM];
+        attention.decode(0, g.cache, g.queries(), out, null);
+        g.append();
+        AttentionStats stats = new AttentionStats();
+        attention.decode(0, g.cache, g.queries(), out, stats);
+        assertEquals(0, stats.reusedSelections(), "layer 0 reranks: no reuse");
+        assertTrue(stats.metadataBytesRead() > 0 && stats.rerankBytesRead() > 0);
+    }
+
+    @Test
     void theIntervalIsValidated() {
         assertThrows(IllegalArgumentException.class, () -> config().reselectInterval(0).build());
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> config().reselectInterval(65).build());
         assertTrue(tooLong.getMessage().contains("reselectInterval") && tooLong.getMessage().contains("[1, 64]"), tooLong.getMessage());
-        IllegalArgumentException certified = assertThrows(IllegalArgumentException.class,
-                () -> config().selection(SelectionMode.CERTIFIED).reselectInterval(2).build());
-        assertTrue(certified.getMessage().contains("CERTIFIED"), certified.getMessage());
-        assertEquals(1, AetherConfig.defaults().reselectInterval());
-        assertNotEquals(config().reselectInterval(2).build(), config().build());
+        assertEquals(8, AetherConfig.defaults().reselectInterval());
+        assertNotEquals(config().reselectInterval(2).build(), config().reselectInterval(1).build());
+    }
+
+    @Test
+    void certifiedSelectionIsMadeForEveryQuery() {
+        Growing g = new Growing(7, 40 * BLOCK + 9);
+        AetherAttention attention = new AetherAttention(config().selection(SelectionMode.CERTIFIED).epsilon(0.5).reselectInterval(8).build(),
+                QUERY_HEADS, KV_HEADS, DIM);
+        float[] out = new float[QUERY_HEADS * DIM];
+        attention.decode(0, g.cache, g.queries(), out, null);
+        g.append();
+        AttentionStats stats = new AttentionStats();
+        attention.decode(0, g.cache, g.queries(), out, stats);
+        assertEquals(0, stats.reusedSelections());
+        assertTrue(!Double.isNaN(stats.certifiedDroppedMass()), "a bound for this step's query");
     }
 }
