@@ -97,6 +97,8 @@ final class SideBySideCommand {
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%% of attention", 100 * r.attention().selectionShare())));
         out.printf(Locale.ROOT, row, cells("  of which rerank reads", runs,
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.attention().rerankShare())));
+        out.printf(Locale.ROOT, row, cells("selections reused", runs,
+                r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.attention().reusedSelectionShare())));
         if (expected != null) {
             out.printf(Locale.ROOT, row, cells("answer mentions \"" + expected + "\"", runs,
                     r -> r.text().toLowerCase(Locale.ROOT).contains(expected.toLowerCase(Locale.ROOT)) ? "yes" : "no"));

@@ -16,9 +16,11 @@ import ai.aether.model.AetherKvCache;
  * @param selectionShare        radar + selection time / (radar + selection + attention) time
  * @param rerankShare           the part of {@code selectionShare} that a rerank spent reading candidates' keys (logits
  *                              the attention then reuses for the kept ones), same denominator
+ * @param reusedSelectionShare  share of the (layer, KV head) selections that reused an earlier step's blocks
+ *                              ({@code AetherConfig.reselectInterval})
  */
 public record AttentionReport(long decodeSteps, double sparsity, double[] sparsityPerLayer, double bytesReadShare,
-                              double certifiedDroppedMass, double selectionShare, double rerankShare) {
+                              double certifiedDroppedMass, double selectionShare, double rerankShare, double reusedSelectionShare) {
 
     /** The report of the decode steps {@code cache} has counted since its last reset. */
     public static AttentionReport of(AetherKvCache cache) {
@@ -28,13 +30,14 @@ public record AttentionReport(long decodeSteps, double sparsity, double[] sparsi
         long busy = total.selectionNanos() + total.attentionNanos();
         return new AttentionReport(cache.decodeSteps(), total.sparsity(), perLayer, total.bytesReadShare(),
                 total.certifiedDroppedMass(), busy == 0 ? 0 : (double) total.selectionNanos() / busy,
-                busy == 0 ? 0 : (double) total.rerankNanos() / busy);
+                busy == 0 ? 0 : (double) total.rerankNanos() / busy,
+                total.selections() == 0 ? 0 : (double) total.reusedSelections() / total.selections());
     }
 
     /** One line for the CLI. */
     public String summary() {
-        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, bytes read (KV, metadata, rerank keys) %.1f%% of dense, radar+selection %.1f%% of attention time (rerank key reads %.1f%%)",
-                decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare, 100 * rerankShare);
+        String line = String.format("AETHER: %d decode steps, sparsity %.1f%%, bytes read (KV, metadata, rerank keys) %.1f%% of dense, radar+selection %.1f%% of attention time (rerank key reads %.1f%%), %.0f%% of selections reused",
+                decodeSteps, 100 * sparsity, 100 * bytesReadShare, 100 * selectionShare, 100 * rerankShare, 100 * reusedSelectionShare);
         return Double.isNaN(certifiedDroppedMass) ? line : line + String.format(", certified dropped mass <= %.2e", certifiedDroppedMass);
     }
 }

@@ -90,6 +90,9 @@ class AetherGenerationTest {
             assertEquals(30, last.length);
             assertEquals(1.0 - (double) kept / blocks, last[5].sparsity(), 1e-9, "layer 5, last step: " + kept + " of " + blocks + " blocks");
             assertTrue(report.bytesReadShare() < 0.3, "bytes read share " + report.bytesReadShare());
+            // 3 decode steps, selections reused for 8 outside the rerank layers: steps 2 and 3 reuse there, never step 1.
+            assertTrue(report.reusedSelectionShare() > 0.3 && report.reusedSelectionShare() <= 2.0 / 3 + 1e-9,
+                    "reused share " + report.reusedSelectionShare());
         }
     }
 }
