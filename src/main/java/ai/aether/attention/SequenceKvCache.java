@@ -56,7 +56,7 @@ public final class SequenceKvCache {
     /**
      * Whether list {@code list} of layer {@code layer} may decode with its remembered selection instead of
      * a fresh one: one was made (with {@code lists} lists) fewer than {@code interval} tokens ago, and
-     * nothing was truncated or reconfigured since.
+     * since then tokens came one at a time (decode, not a prefill) and nothing was truncated or reconfigured.
      */
     public boolean canReuseSelection(int layer, int lists, int list, int interval) {
         checkLayer(layer);
@@ -179,6 +179,7 @@ public final class SequenceKvCache {
             if (!(Math.abs(keys[i]) <= limit)) throw new IllegalArgumentException(outOfRange("keys", i, keys[i], layer));
             if (!(Math.abs(values[i]) <= limit)) throw new IllegalArgumentException(outOfRange("values", i, values[i], layer));
         }
+        if (tokens > 1) remembered[layer] = null;  // new prompt tokens (a prefill): the next decode step selects afresh
         int blockSize = pool.blockSize();
         int start = length[layer], end = start + tokens;
         int blocksNeeded = (end + blockSize - 1) / blockSize;

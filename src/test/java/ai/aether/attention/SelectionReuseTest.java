@@ -128,7 +128,7 @@ class SelectionReuseTest {
     }
 
     @Test
-    void aTruncateOrANewConfigEndsTheReuse() {
+    void aTruncateAPrefillOrANewConfigEndsTheReuse() {
         Growing g = new Growing(3, 40 * BLOCK + 5);
         AetherAttention attention = new AetherAttention(config().reselectInterval(8).build(), QUERY_HEADS, KV_HEADS, DIM);
         float[] out = new float[QUERY_HEADS * DIM];
@@ -139,6 +139,14 @@ class SelectionReuseTest {
         attention.decode(0, g.cache, g.queries(), out, afterTruncate);
         assertTrue(afterTruncate.metadataBytesRead() > 0, "a truncated cache selects afresh");
         g.append();
+        attention.decode(0, g.cache, g.queries(), out, null);
+        float[] two = new float[2 * KV_HEADS * DIM];
+        for (int i = 0; i < two.length; i++) two[i] = (float) g.random.nextGaussian();
+        g.cache.append(0, two, two, 2);  // a prefill of new prompt tokens
+        AttentionStats afterPrefill = new AttentionStats();
+        attention.decode(0, g.cache, g.queries(), out, afterPrefill);
+        assertTrue(afterPrefill.metadataBytesRead() > 0 && afterPrefill.reusedSelections() == 0, "a prefill ends the reuse");
+        g.cache.append(0, two, two, 1);
         g.cache.forgetSelections();
         AttentionStats afterForget = new AttentionStats();
         attention.decode(0, g.cache, g.queries(), out, afterForget);
