@@ -47,9 +47,11 @@ public class StepInterleavedSpeed {
                     case "dense" -> null;
                     case "default" -> base;
                     case "r1" -> base.toBuilder().rerankFactor(1).build();
-                    default -> {  // reN: reselect every N steps
-                        if (!s.startsWith("re")) throw new IllegalArgumentException(s);
-                        yield base.toBuilder().reselectInterval(Integer.parseInt(s.substring(2))).build();
+                    default -> {  // reN: reselect every N steps; skN: the same with the KEY_SKETCH score
+                        if (s.startsWith("re")) yield base.toBuilder().reselectInterval(Integer.parseInt(s.substring(2))).build();
+                        if (s.startsWith("sk")) yield base.toBuilder().radarScore(ai.aether.attention.RadarScore.KEY_SKETCH)
+                                .reselectInterval(Integer.parseInt(s.substring(2))).build();
+                        throw new IllegalArgumentException(s);
                     }
                 };
             }

@@ -61,7 +61,8 @@ final class SideBySideCommand {
             err.println("... prefill: " + p.tokens().length + " tokens (once, shared by every setting)");
             SideBySide.Outcome o;
             int[] queryPositions = dumpKv == null ? new int[0] : KvDump.prefillQueryPositions(p.tokens().length);
-            try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(), maxTokens + 6, SideBySide.baseConfig(settings),
+            try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(),  // room for the answer and, where the context has it, the warm-up's runs
+                    Math.min(maxTokens + 6 + SideBySide.WARM_UP_STEPS, llm.contextLength() - p.tokens().length), SideBySide.baseConfig(settings),
                     queryPositions)) {
                 o = SideBySide.run(prefilled, maxTokens, settings, line -> err.println("... " + line));
                 if (dumpKv != null) {

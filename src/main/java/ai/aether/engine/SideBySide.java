@@ -85,8 +85,15 @@ public final class SideBySide {
         }
     }
 
-    /** Decode steps per warm-up round (positions the warm-up needs beyond the prompt). */
-    private static final int WARM_UP_STEPS = 4;
+    /**
+     * Decode steps per warm-up round, where the cache has room (positions beyond the prompt): more than
+     * a block (64) and a selection-reuse interval (8), so that every path of a long decode is compiled
+     * before the timed run, a new block opening while selections are reused included. With 4-step
+     * rounds that path was first met in the timed run: the JIT threw away the compiled selection code
+     * and the steps that followed took 2-3x as long until it was compiled again (8K demo: AETHER 86
+     * instead of ~130 tok/s; the key-sketch column, timed next, 58).
+     */
+    public static final int WARM_UP_STEPS = 72;
     /**
      * Warm-up time per setting before anything is timed. The JIT compiles a decode path (selection,
      * rerank, sparse attention) with the optimising compiler only after thousands of calls; a few
@@ -109,7 +116,8 @@ public final class SideBySide {
         if (settings.isEmpty()) throw new IllegalArgumentException("give at least one attention setting");
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         report(progress, "prefill: " + prompt.length + " tokens (once, shared by every setting)");
-        try (Prefilled prefilled = Prefilled.of(llm, prompt, maxTokens + WARM_UP_STEPS + 1, baseConfig(settings))) {
+        int room = Math.max(maxTokens + 1, Math.min(maxTokens + WARM_UP_STEPS + 1, llm.contextLength() - prompt.length));
+        try (Prefilled prefilled = Prefilled.of(llm, prompt, room, baseConfig(settings))) {
             return run(prefilled, maxTokens, settings, progress);
         }
     }
@@ -137,17 +145,22 @@ public final class SideBySide {
         return new Outcome(length, prefilled.prefillNanos(), List.copyOf(runs));
     }
 
-    /** Decodes warm-up rounds under every setting so that every path is compiled before anything is timed. */
+    /**
+     * Decodes warm-up rounds under every setting so that every path is compiled before anything is timed.
+     * Odd rounds select at every step: a setting that reuses selections runs its radar on few steps of a round.
+     */
     private static void warmUp(Prefilled prefilled, List<Setting> settings) {
         Model model = prefilled.llm().model();
         int length = prefilled.promptLength();
         for (Setting s : settings) {
             long start = System.nanoTime();
             int rounds = 0;
+            AetherConfig everyStep = s.config() == null ? null : s.config().toBuilder().reselectInterval(1).build();
+            int steps = Math.min(WARM_UP_STEPS, prefilled.cache().capacity() - length);
             do {
-                prefilled.rewind(s.config());
+                prefilled.rewind(rounds % 2 == 1 ? everyStep : s.config());
                 int token = prefilled.firstToken();
-                for (int i = 0; i < WARM_UP_STEPS; i++) token = Sampler.argmax(model.decode(token, length + i, prefilled.cache()));
+                for (int i = 0; i < steps; i++) token = Sampler.argmax(model.decode(token, length + i, prefilled.cache()));
             } while (++rounds < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS);
         }
     }
