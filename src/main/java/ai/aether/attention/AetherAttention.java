@@ -125,7 +125,7 @@ public final class AetherAttention {
         for (int l = 0; l < lists; l++) {
             int b = l / listsPerSequence, list = l % listsPerSequence;
             // A rerank layer selects at every step: it is one where the block order matters most (reusing there cost
-            // 10x the perplexity of reusing in all the other layers together, docs/benchmarks-e2e.md). CERTIFIED's
+            // 7-11x the perplexity of reusing in all the other layers together, docs/benchmarks-e2e.md). CERTIFIED's
             // bound holds for the query it was computed for only.
             reused[l] = config.selection() != SelectionMode.CERTIFIED && !sequences[b].reranks(config, layer)
                     && sequences[b].canReuseSelection(layer, listsPerSequence, list, config.reselectInterval());
