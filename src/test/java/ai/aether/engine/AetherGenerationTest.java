@@ -54,6 +54,20 @@ class AetherGenerationTest {
     }
 
     @Test
+    void sideBySideRunsAPromptThatLeavesTheWarmUpLittleRoom() throws Exception {
+        // The warm-up's rounds are 72 steps where the context has room; here it has 6 positions.
+        Path model = SharedModels.require(SharedModels.STORIES_F32);
+        AetherConfig keepAll = AetherConfig.builder().blockSize(16).minSeqLength(0).minKeptTokens(0).targetSparsity(0).build();
+        try (LLM llm = LLM.load(model, (AetherConfig) null)) {
+            int[] text = llm.encodePrompt("Once upon a time, there was a little girl named Lily. She loved to play outside. ".repeat(100));
+            int[] prompt = java.util.Arrays.copyOf(text, llm.contextLength() - 6);
+            SideBySide.Outcome o = SideBySide.run(llm, prompt, 4, List.of(SideBySide.Setting.dense(), new SideBySide.Setting("keep all", keepAll)), null);
+            assertTrue(o.runs().get(0).tokens().length >= 1);
+            assertArrayEquals(o.runs().get(0).tokens(), o.runs().get(1).tokens(), "every block kept is dense attention");
+        }
+    }
+
+    @Test
     void klDivergenceMatchesTheClosedForm() {
         // p uniform over two tokens, q = (1/4, 3/4): KL = 0.5 ln 2 + 0.5 ln(2/3) = 0.5 ln(4/3)
         assertEquals(0.5 * Math.log(4.0 / 3.0), SideBySide.klDivergence(new float[] {0, 0}, new float[] {0, (float) Math.log(3)}), 1e-7);
