@@ -86,10 +86,12 @@ final class Q4RowGroups extends RowGroups {
     }
 
     @Override
-    void dequantizeGroup(int g, float[] tile) {
+    void dequantizeGroup(int g, float[] tile, float[] scales) {
         for (int b = 0; b < blocks; b++) {
             int at = (g * blocks + b) * groupBlockBytes, q = at + (storedMin ? 2 * HALVES : HALVES);
-            FloatVector d = halves(at), m = storedMin ? halves(at + HALVES) : d.mul(-8f);
+            halvesInto(at, scales, 0);
+            if (storedMin) halvesInto(at + HALVES, scales, GROUP);
+            FloatVector d = FloatVector.fromArray(FLOATS, scales, 0), m = storedMin ? FloatVector.fromArray(FLOATS, scales, GROUP) : d.mul(-8f);
             for (int k = 0; k < 16; k++) {
                 IntVector nibbles = (IntVector) ByteVector.fromArray(BYTES, packed, q + k * GROUP).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
                 ((FloatVector) nibbles.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d, m).intoArray(tile, (b * BLOCK + k) * GROUP);

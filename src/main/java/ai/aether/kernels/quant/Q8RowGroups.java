@@ -65,11 +65,15 @@ final class Q8RowGroups extends RowGroups {
     }
 
     @Override
-    void dequantizeGroup(int g, float[] tile) {
+    void dequantizeGroup(int g, float[] tile, float[] scales) {
         for (int b = 0; b < blocks; b++) {
             int at = (g * blocks + b) * GROUP_BLOCK_BYTES, q = at + HALVES;
-            FloatVector d = halves(at);
-            for (int k = 0; k < BLOCK; k++) column(q, k).mul(d).intoArray(tile, (b * BLOCK + k) * GROUP);
+            halvesInto(at, scales, 0);
+            FloatVector d = FloatVector.fromArray(FLOATS, scales, 0);
+            for (int k = 0; k < BLOCK; k++) {  // column(q, k) written out: no vector may come back from a call here (see RowGroups)
+                ((FloatVector) ByteVector.fromArray(BYTES, packed, q + k * GROUP).convertShape(VectorOperators.B2F, FLOATS, 0)).mul(d)
+                        .intoArray(tile, (b * BLOCK + k) * GROUP);
+            }
         }
     }
 

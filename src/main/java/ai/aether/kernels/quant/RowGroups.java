@@ -77,8 +77,13 @@ abstract sealed class RowGroups permits Q4RowGroups, Q8RowGroups {
     /** y[g*GROUP ..) = rows of groups [groupFrom, groupTo) . x, x is [cols]. */
     abstract void matVec(float[] x, float[] y, int groupFrom, int groupTo);
 
-    /** tile[c*GROUP + lane] = row g*GROUP + lane at column c, as floats (0 for a partial group's missing rows). */
-    abstract void dequantizeGroup(int g, float[] tile);
+    /**
+     * tile[c*GROUP + lane] = row g*GROUP + lane at column c, as floats (0 for a partial group's missing rows).
+     * {@code scales} is scratch of 2 * GROUP floats: the block's scales pass through it rather than as a
+     * returned vector, because this method is inlined into the large {@link #matMul}, where the JIT runs out
+     * of node budget and leaves a vector-returning helper as a call, boxing every vector it returns.
+     */
+    abstract void dequantizeGroup(int g, float[] tile, float[] scales);
 
     /** out[outOff .. outOff+cols) = row {@code row} as floats (a gather: for embeddings and tests, not for products). */
     abstract void dequantize(int row, float[] out, int outOff);
@@ -86,12 +91,13 @@ abstract sealed class RowGroups permits Q4RowGroups, Q8RowGroups {
     /** y[t][rows of groups [groupFrom, groupTo)] = those rows . x[t] for t in [0, tokens); x is [tokens][cols], y [tokens][rows]. */
     final void matMul(float[] x, int tokens, float[] y, int groupFrom, int groupTo) {
         float[] tileA = new float[cols * GROUP], tileB = new float[cols * GROUP];  // [cols][GROUP] decoded groups
+        float[] scales = new float[2 * GROUP];
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
             int t1 = Math.min(tokens, t0 + TOKEN_TILE);
             for (int g = groupFrom; g < groupTo; g += 2) {
                 boolean pair = g + 1 < groupTo;
-                dequantizeGroup(g, tileA);
-                if (pair) dequantizeGroup(g + 1, tileB);
+                dequantizeGroup(g, tileA, scales);
+                if (pair) dequantizeGroup(g + 1, tileB, scales);
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
                     if (pair) productPairByFour(tileA, tileB, x, t, y, g);
@@ -156,6 +162,11 @@ abstract sealed class RowGroups permits Q4RowGroups, Q8RowGroups {
         IntVector h = (IntVector) ByteVector.fromArray(HALF_BYTES, packed, at).reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
         FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
         return magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** dst[dstOff .. dstOff+GROUP) = {@link #halves}(at): for callers that must not receive a vector from a call. */
+    final void halvesInto(int at, float[] dst, int dstOff) {
+        halves(at).intoArray(dst, dstOff);
     }
 
     final float half(int at) {
