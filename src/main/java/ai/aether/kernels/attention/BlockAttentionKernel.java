@@ -303,20 +303,31 @@ final class BlockAttentionKernel {
         if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 8 accumulators, not 4 dependent chains
             c = logitsFourRowsTwoChunks(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, keyStride, c, logits);
         }
-        for (; c < tokenChunks; c += LANES) {  // fewer than 2 chunks left
-            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < headDim; d++) {
-                FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
-                a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
-                a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
-                a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
-                a3 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q3 + d]), a3);
-            }
-            a0.intoArray(logits, l0 + c);
-            a1.intoArray(logits, l1 + c);
-            a2.intoArray(logits, l2 + c);
-            a3.intoArray(logits, l3 + c);
+        if (c < tokenChunks) logitsFourRowsLastChunk(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
+    }
+
+    /**
+     * The last token chunk of {@link #logitsFourRows} (a partial block: the open one, the prefill's
+     * diagonal). A method of its own so that, where the JIT inlines the kernel into a large caller
+     * and runs out of node budget, the call it leaves is this one (arrays in and out) rather than
+     * {@link #load}, whose returned vector it would box at every key row.
+     */
+    private static void logitsFourRowsLastChunk(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim,
+                                                float[] queryRows, int q0, int l0, int c, float[] logits) {
+        int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
+        int l1 = l0 + keyStride, l2 = l1 + keyStride, l3 = l2 + keyStride;
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < headDim; d++) {
+            FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
+            a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
+            a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
+            a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
+            a3 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q3 + d]), a3);
         }
+        a0.intoArray(logits, l0 + c);
+        a1.intoArray(logits, l1 + c);
+        a2.intoArray(logits, l2 + c);
+        a3.intoArray(logits, l3 + c);
     }
 
     /** {@link #logitsFourRows} for a group of three rows (12 accumulators). */
@@ -347,18 +358,24 @@ final class BlockAttentionKernel {
         if (c + 2 * LANES <= tokenChunks) {  // two chunks left (e.g. block 32): 6 accumulators, not 3 dependent chains
             c = logitsThreeRowsTwoChunks(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
         }
-        for (; c < tokenChunks; c += LANES) {
-            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0;
-            for (int d = 0; d < headDim; d++) {
-                FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
-                a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
-                a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
-                a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
-            }
-            a0.intoArray(logits, l0 + c);
-            a1.intoArray(logits, l1 + c);
-            a2.intoArray(logits, l2 + c);
+        if (c < tokenChunks) logitsThreeRowsLastChunk(keys, keysHalf, keysInt8, mode, base, keyStride, headDim, queryRows, q0, l0, c, logits);
+    }
+
+    /** The last token chunk of {@link #logitsThreeRows}: a method of its own as {@link #logitsFourRowsLastChunk} is. */
+    private static void logitsThreeRowsLastChunk(float[] keys, short[] keysHalf, byte[] keysInt8, int mode, int base, int keyStride, int headDim,
+                                                 float[] queryRows, int q0, int l0, int c, float[] logits) {
+        int q1 = q0 + headDim, q2 = q1 + headDim;
+        int l1 = l0 + keyStride, l2 = l1 + keyStride;
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0;
+        for (int d = 0; d < headDim; d++) {
+            FloatVector k = load(keys, keysHalf, keysInt8, mode, base + d * keyStride + c);
+            a0 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q0 + d]), a0);
+            a1 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q1 + d]), a1);
+            a2 = k.fma(FloatVector.broadcast(SPECIES, queryRows[q2 + d]), a2);
         }
+        a0.intoArray(logits, l0 + c);
+        a1.intoArray(logits, l1 + c);
+        a2.intoArray(logits, l2 + c);
     }
 
     /** {@link #logitsFourRows} for one row (4 accumulators: one per token chunk). */
