@@ -34,7 +34,7 @@ public class StepInterleavedSpeed {
         int steps = 48, rounds = Integer.parseInt(a[1]);
         try (LLM llm = LLM.load(Path.of(a[0]), f16)) {
             Model model = llm.model();
-            int[] prompt = DemoPrompt.build(llm, 7899).tokens();
+            int[] prompt = DemoPrompt.build(llm, a.length > 3 ? Integer.parseInt(a[3]) : 7899).tokens();  // optional 4th argument: prompt tokens
             int n = names.length;
             SideBySide.Prefilled[] p = new SideBySide.Prefilled[n];
             AetherConfig[] decodeConfig = new AetherConfig[n];

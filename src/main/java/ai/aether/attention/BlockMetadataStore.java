@@ -98,6 +98,17 @@ public final class BlockMetadataStore {
         capacity = n;
     }
 
+    /**
+     * Bytes of every per-block array allocated so far (all estimators' summaries are kept for every
+     * block, whichever score is configured): the memory AETHER adds to the KV blocks.
+     */
+    public synchronized long allocatedBytes() {
+        long floats = (long) meanDirection.length + angularRadius.length + variance.length + concentration.length + minNorm.length
+                + maxNorm.length + centroid.length + centroidRadius.length + boxCenter.length + boxHalfWidth.length + normSums.length
+                + sketchStep.length + keyMagnitude.length;
+        return 4 * (floats + tokenCount.length) + quantizedBoxes.length + 2L * sketchChannel.length + sketchCodes.length;
+    }
+
     /** Forgets a block's metadata (when its id is released). */
     public void clear(int blockId) {
         if (blockId < capacity) tokenCount[blockId] = 0;

@@ -64,6 +64,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.println(result.timings().summary() + " | stop: " + result.stopReason().name().toLowerCase()
                     + " | seed: " + options.effectiveSeed());
             if (result.attention() != null) System.err.println(result.attention().summary());
+            System.err.println(result.memory().summary());
             if (capture != null) dump(capture.latest(), promptTokens, result.tokens());
         }
         return 0;

@@ -4,6 +4,7 @@ import ai.aether.attention.AetherConfig;
 import ai.aether.catalog.ResolvedModel;
 import ai.aether.engine.AttentionReport;
 import ai.aether.engine.LLM;
+import ai.aether.engine.MemoryReport;
 import ai.aether.engine.SideBySide;
 import ai.aether.engine.SideBySide.Run;
 import ai.aether.engine.SideBySide.Setting;
@@ -60,11 +61,13 @@ final class SideBySideCommand {
             }
             err.println("... prefill: " + p.tokens().length + " tokens (once, shared by every setting)");
             SideBySide.Outcome o;
+            MemoryReport memory;
             int[] queryPositions = dumpKv == null ? new int[0] : KvDump.prefillQueryPositions(p.tokens().length);
             try (SideBySide.Prefilled prefilled = SideBySide.Prefilled.of(llm, p.tokens(),  // room for the answer and, where the context has it, the warm-up's runs
                     Math.min(maxTokens + 6 + SideBySide.WARM_UP_STEPS, llm.contextLength() - p.tokens().length), SideBySide.baseConfig(settings),
                     queryPositions)) {
                 o = SideBySide.run(prefilled, maxTokens, settings, line -> err.println("... " + line));
+                memory = MemoryReport.of(llm.model(), prefilled.cache());
                 if (dumpKv != null) {
                     prefilled.rewind(null);  // one dense step from the prompt records every layer's query
                     llm.model().decode(prefilled.firstToken(), prefilled.promptLength(), prefilled.cache());
@@ -82,6 +85,8 @@ final class SideBySideCommand {
                 out.println();
             }
             printTable(out, o.runs(), p.expected());
+            out.println();
+            out.println(memory.summary().replace("KV cache", "KV cache (one, shared by every run)"));
             return 0;
         }
     }

@@ -177,6 +177,7 @@ public final class Generation implements Iterator<String> {
         GenerationResult.Timings timings = new GenerationResult.Timings(promptEnd - reusedPrefix, prefillNanos,
                 firstTokenNanos - startNanos, generated, end - firstTokenNanos);
         AttentionReport attention = cache instanceof AetherKvCache aether ? AttentionReport.of(aether) : null;
-        result = new GenerationResult(text.toString(), Arrays.copyOfRange(history, promptEnd, historyLength), reason, timings, attention);
+        result = new GenerationResult(text.toString(), Arrays.copyOfRange(history, promptEnd, historyLength), reason, timings, attention,
+                MemoryReport.of(model, cache));
     }
 }

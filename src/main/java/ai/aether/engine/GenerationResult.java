@@ -8,8 +8,10 @@ package ai.aether.engine;
  * @param stopReason  why generation ended
  * @param timings     prompt and generation speed
  * @param attention   what AETHER attention did during decode, or null when the cache is dense
+ * @param memory      what the model and its KV cache hold, and the process's peak resident set, at the end
  */
-public record GenerationResult(String text, int[] tokens, StopReason stopReason, Timings timings, AttentionReport attention) {
+public record GenerationResult(String text, int[] tokens, StopReason stopReason, Timings timings, AttentionReport attention,
+                               MemoryReport memory) {
 
     /** Why a generation ended. */
     public enum StopReason {

@@ -76,6 +76,15 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the OS to drop the mapping's resident pages (they stay mapped and are read back on the next
+     * access). Called once the weights that are copied onto the heap have been copied, so the file does
+     * not count twice in the process's memory.
+     */
+    public void releaseResidentPages() {
+        if (mapping.isMapped()) mapping.unload();
+    }
+
     /** Unmaps the file; segments and lazy arrays obtained from it become unusable. */
     @Override
     public void close() {

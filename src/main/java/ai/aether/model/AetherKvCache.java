@@ -117,6 +117,8 @@ public final class AetherKvCache implements KvCache {
     @Override public int kvHeads() { return kvHeads; }
     @Override public int headDim() { return headDim; }
     @Override public int capacity() { return capacity; }
+    @Override public long kvBytes() { return sequence.pool().blocks().allocatedBytes(); }
+    @Override public long summaryBytes() { return sequence.pool().metadata().allocatedBytes(); }
 
     /** Tokens cached in {@code layer}. */
     public int length(int layer) { return sequence.length(layer); }

@@ -58,6 +58,7 @@ public final class BlockedKvCache implements KvCache {
     @Override public int kvHeads() { return kvHeads; }
     @Override public int headDim() { return headDim; }
     @Override public int capacity() { return capacity; }
+    @Override public long kvBytes() { return pool.allocatedBytes(); }
     public KvDtype dtype() { return pool.dtype(); }
 
     private void checkRange(int layer, int position, int tokens) {

@@ -41,6 +41,11 @@ public final class ContiguousKvCache implements KvCache {
         }
     }
 
+    @Override
+    public long kvBytes() {
+        return 2L * layers * kvHeads * capacity * headDim * (precision == Precision.F32 ? 4 : 2);  // allocated up front
+    }
+
     /** A cache shaped for {@code config}, holding {@code capacity} positions. */
     public static ContiguousKvCache forModel(ModelConfig config, int capacity, Precision precision) {
         return new ContiguousKvCache(config.layers(), config.kvHeads(), config.headDim(), capacity, precision);

@@ -24,6 +24,17 @@ public interface KvCache {
     int capacity();
 
     /**
+     * Bytes of keys and values this cache holds in memory now (allocated storage, padding included),
+     * for memory reports. Summaries kept beside them (AETHER's per-block metadata) are not included.
+     */
+    long kvBytes();
+
+    /** Bytes of per-block summaries kept beside the keys and values (AETHER's metadata); 0 for a plain cache. */
+    default long summaryBytes() {
+        return 0;
+    }
+
+    /**
      * Stores keys and values for positions [position, position + tokens) of {@code layer},
      * replacing whatever was there (so a sequence can be rewound by writing over it).
      *

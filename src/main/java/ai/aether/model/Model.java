@@ -70,7 +70,9 @@ public final class Model implements AutoCloseable {
         } catch (IllegalArgumentException bad) {
             throw new IllegalArgumentException(file.path() + ": " + bad.getMessage(), bad);
         }
-        return new Model(file, config, ModelWeights.fromGguf(file, config));
+        Model model = new Model(file, config, ModelWeights.fromGguf(file, config));
+        file.releaseResidentPages();  // the quantised matrices now live repacked on the heap
+        return model;
     }
 
     public ModelConfig config() { return config; }

@@ -20,6 +20,19 @@ import java.util.Optional;
 public record ModelWeights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, Layer[] layers) {
 
     /**
+     * Bytes the weights hold on the Java heap: the repacked quantised matrices (a tied output matrix
+     * counted once) and the fp32 norms and biases. The rest is read from the mapped file in place.
+     */
+    public long heapBytes() {
+        long bytes = tokenEmbedding.heapBytes() + (output == tokenEmbedding ? 0 : output.heapBytes()) + 4L * outputNorm.length;
+        for (Layer l : layers) {
+            for (WeightMatrix m : new WeightMatrix[] {l.query(), l.key(), l.value(), l.attnOutput(), l.gate(), l.up(), l.down()}) bytes += m.heapBytes();
+            for (float[] v : new float[][] {l.attnNorm(), l.ffnNorm(), l.queryBias(), l.keyBias(), l.valueBias()}) bytes += v == null ? 0 : 4L * v.length;
+        }
+        return bytes;
+    }
+
+    /**
      * One transformer block.
      *
      * @param attnNorm [dim]

@@ -47,6 +47,7 @@ class DemoAndE2eCommandTest {
         assertTrue(stdout.contains("--- dense answer ---") && stdout.contains("--- AETHER answer ---"), stdout);
         assertTrue(stdout.matches("(?s).*block sparsity\\s+0\\.0%\\s+[1-9][0-9.]*%.*"), "dense 0%, AETHER above 0: " + stdout);
         assertTrue(stdout.contains("AETHER vs dense:") && stdout.contains("decode speedup"), stdout);
+        assertTrue(stdout.contains("KV cache (one, shared by every run)") && stdout.contains("AETHER metadata"), stdout);
     }
 
     @Test

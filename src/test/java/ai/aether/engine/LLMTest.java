@@ -103,6 +103,7 @@ class LLMTest {
         public int kvHeads() { return inner.kvHeads(); }
         public int headDim() { return inner.headDim(); }
         public int capacity() { return inner.capacity(); }
+        public long kvBytes() { return inner.kvBytes(); }
         public void write(int layer, int position, int tokens, float[] keys, float[] values) { inner.write(layer, position, tokens, keys, values); }
         public void attend(int layer, int position, int tokens, float[] queries, int heads, float[] out) { inner.attend(layer, position, tokens, queries, heads, out); }
         public void truncate(int length) { truncations.add(length); inner.truncate(length); }

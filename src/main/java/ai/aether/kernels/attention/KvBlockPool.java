@@ -92,6 +92,18 @@ public final class KvBlockPool {
     /** Bytes of K plus V that a kernel reads for {@code tokens} tokens of one head. */
     public long kvBytes(long tokens) { return tokens * dtype.tokenBytes(headDim); }
 
+    /** Bytes of the slabs allocated so far (keys, values, INT8 scales): what the pool holds in memory. */
+    public synchronized long allocatedBytes() {
+        long bytes = 0;
+        for (int slab = 0; slab < slabsF32.length; slab++) {
+            if (slabsF32[slab] != null) bytes += 4L * slabsF32[slab].length;
+            if (slabsHalf[slab] != null) bytes += 2L * slabsHalf[slab].length;
+            if (slabsInt8[slab] != null) bytes += slabsInt8[slab].length;
+            if (slabsScale[slab] != null) bytes += 4L * slabsScale[slab].length;
+        }
+        return bytes;
+    }
+
     /** Number of blocks currently handed out. */
     public synchronized int blocksInUse() { return nextFreshId - freeCount; }
 

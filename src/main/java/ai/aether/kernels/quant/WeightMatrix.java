@@ -49,6 +49,11 @@ public final class WeightMatrix {
     private final RowKernel kernel;
     private final RowGroups rowGroups;  // Q4_0/Q4_1/Q8_0 repacked one row per lane, else null
 
+    /** Bytes this matrix keeps on the Java heap (the repacked copy; 0 when it is read from the mapped file in place). */
+    public long heapBytes() {
+        return rowGroups == null ? 0 : rowGroups.packed.length;
+    }
+
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.name = Objects.requireNonNull(name, "name");
         this.format = Objects.requireNonNull(format, "format");
