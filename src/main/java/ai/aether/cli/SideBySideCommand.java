@@ -105,6 +105,8 @@ final class SideBySideCommand {
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.attention().rerankShare())));
         out.printf(Locale.ROOT, row, cells("selections reused", runs,
                 r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.attention().reusedSelectionShare())));
+        out.printf(Locale.ROOT, row, cells("budget calibration", runs,  // once per prompt, in the first decode step
+                r -> r.setting().config() == null ? "-" : String.format(Locale.ROOT, "%.0f ms once", r.attention().calibrationMillis())));
         if (expected != null) {
             out.printf(Locale.ROOT, row, cells("answer mentions \"" + expected + "\"", runs,
                     r -> r.text().toLowerCase(Locale.ROOT).contains(expected.toLowerCase(Locale.ROOT)) ? "yes" : "no"));

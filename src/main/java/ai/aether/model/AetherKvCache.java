@@ -331,7 +331,7 @@ public final class AetherKvCache implements KvCache {
      * What a config's selection uses for the cached prompt: per-layer budget scales (null: uniform)
      * and the layers that rerank (null: the config alone decides).
      */
-    private record Calibration(double[] scales, boolean[] rerank) {}
+    private record Calibration(double[] scales, boolean[] rerank, long nanos) {}
 
     /**
      * This decode step's calibration, computed once per config and prompt: budget scales unless the
@@ -352,8 +352,9 @@ public final class AetherKvCache implements KvCache {
         } else {
             rerank = layerSensitivity == null ? null : config.rerankLayersFor(layerSensitivity);
         }
-        calibrationNanos += System.nanoTime() - t0;
-        Calibration calibration = new Calibration(scales, rerank);
+        long spent = System.nanoTime() - t0;
+        calibrationNanos += spent;
+        Calibration calibration = new Calibration(scales, rerank, spent);
         calibrations.put(config, calibration);
         return calibration;
     }
@@ -369,6 +370,15 @@ public final class AetherKvCache implements KvCache {
 
     /** Time spent calibrating layer budgets since this cache was made (part of the first decode step after a prefill). */
     public long calibrationNanos() { return calibrationNanos; }
+
+    /**
+     * How long the current config's calibration for this prompt took when it ran (in the first decode
+     * step after the prefill; later steps and rewinds reuse it); 0 when none has run (dense, or not yet).
+     */
+    public long currentCalibrationNanos() {
+        Calibration c = config == null ? null : calibrations.get(config);
+        return c == null ? 0 : c.nanos();
+    }
 
     /** Whether layer {@code layer}'s selection reranked the radar's candidates by exact mass in the latest decode step. */
     public boolean reranks(int layer) { return sequence.reranks(config, layer); }

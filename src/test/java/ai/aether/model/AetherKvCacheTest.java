@@ -181,6 +181,7 @@ class AetherKvCacheTest {
         cache.truncate(prompt);  // back to the end of the prompt: same calibration, not recomputed
         decodeOne(cache, keys, flat, values, prompt, random);
         assertEquals(spent, cache.calibrationNanos(), "the calibration is reused after a rewind to the prompt's end");
+        assertEquals(spent, cache.currentCalibrationNanos(), "the report gives the one calibration's time, not 0 for a reused one");
         cache.setConfig(sparse().targetSparsity(0.75).layerBudgets(ai.aether.attention.LayerBudgets.UNIFORM).build());
         decodeOne(cache, keys, flat, values, prompt, random);
         assertEquals(1.0, cache.budgetScale(0), "UNIFORM budgets");
