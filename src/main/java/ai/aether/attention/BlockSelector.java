@@ -319,6 +319,7 @@ public final class BlockSelector {
      */
     static void softmaxSum(float[] scores, int rows, int count, float[] out, float[] exps) {
         Arrays.fill(out, 0, count, 0f);
+        float[] lanes = new float[SPECIES.length()];
         int bound = SPECIES.loopBound(count);
         for (int r = 0; r < rows; r++) {
             int row = r * count;
@@ -341,7 +342,8 @@ public final class BlockSelector {
                 e.intoArray(exps, i);
                 sum = sum.add(e);
             }
-            float z = Lanes.sum(sum);
+            sum.intoArray(lanes, 0);  // not Lanes.sum(sum): a vector passed to a call the JIT leaves out of line is boxed
+            float z = Lanes.sumOfLanes(lanes, lanes.length);
             for (; i < count; i++) {
                 float s = scores[row + i];
                 exps[i] = Float.isFinite(s) ? (float) Math.exp(s - max) : 0f;

@@ -43,6 +43,7 @@ final class BlockAttentionKernel {
         final float[] queryRows;  // [rows][headDim], pre-scaled
         final int[] validTokens;  // [rows]
         final int[] rowOffsets;   // [rows] where each query row starts in the caller's array
+        final float[] lanes = new float[LANES];  // a vector's lanes on their way to Lanes.sumOfLanes
         final int rows;
         /**
          * True when queryRows were pre-multiplied by {@link #FP16_RAW_SCALE} (FP16 pools): keys and
@@ -195,7 +196,10 @@ final class BlockAttentionKernel {
             for (int t = 0; t < tokenChunks; t += LANES) {
                 sumV = sumV.add(Lanes.exp(FloatVector.fromArray(SPECIES, logits, offset + t).sub(max)));
             }
-            out[outOffset + row * outStride] = max + (float) Math.log(Lanes.sum(sumV));
+            // through an array: with INT8 scaling this method outgrows the JIT's inlining budget before
+            // this call, and a vector passed to a call left out of line is boxed (at every step)
+            sumV.intoArray(s.lanes, 0);
+            out[outOffset + row * outStride] = max + (float) Math.log(Lanes.sumOfLanes(s.lanes, LANES));
         }
     }
 

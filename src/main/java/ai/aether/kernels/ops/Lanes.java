@@ -54,6 +54,24 @@ public final class Lanes {
         return n == 16 ? sum16(v) : n == 8 ? sum8(v) : n == 4 ? sum4(v) : sumInOrder(v);
     }
 
+    /**
+     * {@link #sum(FloatVector)} of a vector already stored at {@code lanes[0 .. n)}: the same tree of
+     * adds in scalar form, so the same bits. For kernels that the JIT may compile with this call left
+     * out of line (out of inlining budget), where passing the vector itself would box it. Overwrites
+     * {@code lanes}.
+     */
+    public static float sumOfLanes(float[] lanes, int n) {
+        if (n != 16 && n != 8 && n != 4) {
+            float s = 0;
+            for (int i = 0; i < n; i++) s += lanes[i];
+            return s;
+        }
+        for (int width = n / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) lanes[i] = lanes[i] + lanes[i + width];
+        }
+        return lanes[0];
+    }
+
     private static float sum16(FloatVector v) {
         return half(half(half(half(v, S16_8), S16_4), S16_2), S16_1).lane(0);
     }

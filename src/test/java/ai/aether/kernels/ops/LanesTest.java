@@ -62,6 +62,8 @@ class LanesTest {
                 }
                 float got = Lanes.sum(FloatVector.fromArray(species, x, 0));
                 assertEquals(Float.floatToIntBits(treeSum(x)), Float.floatToIntBits(got), "bits of the sum on " + species);
+                assertEquals(Float.floatToIntBits(got), Float.floatToIntBits(Lanes.sumOfLanes(x.clone(), n)),
+                        "the scalar form of the tree gives the vector form's bits, on " + species);
                 double scale = 0;
                 for (float v : x) scale += Math.abs(v);
                 assertEquals(exact, got, 1e-6 * scale + 1e-30);
