@@ -77,7 +77,7 @@ public final class BlockMetadataStore {
     /** Makes room for block ids below {@code blocks}. */
     public synchronized void ensureCapacity(int blocks) {
         if (blocks <= capacity) return;
-        // grow by a quarter, not double: the arrays are ~2 KB per block (18% of an fp16 block at 64 x 64),
+        // grow by a quarter, not double: the arrays are ~2 KB per block (an eighth of an fp16 block of 64 x 64),
         // and doubling left up to half of them unused; the extra copies are few and small
         int n = Math.max(blocks, capacity + Math.max(64, capacity / 4));
         tokenCount = Arrays.copyOf(tokenCount, n);
