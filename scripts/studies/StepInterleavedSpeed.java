@@ -47,7 +47,8 @@ public class StepInterleavedSpeed {
                     case "dense" -> null;
                     case "default" -> base;
                     case "r1" -> base.toBuilder().rerankFactor(1).build();
-                    default -> {  // reN: reselect every N steps; skN: the same with the KEY_SKETCH score
+                    default -> {  // reN: reselect every N steps; skN: the same with the KEY_SKETCH score; rkF: rerank factor F
+                        if (s.startsWith("rk")) yield base.toBuilder().rerankFactor(Double.parseDouble(s.substring(2))).build();
                         if (s.startsWith("re")) yield base.toBuilder().reselectInterval(Integer.parseInt(s.substring(2))).build();
                         if (s.startsWith("sk")) yield base.toBuilder().radarScore(ai.aether.attention.RadarScore.KEY_SKETCH)
                                 .reselectInterval(Integer.parseInt(s.substring(2))).build();
