@@ -156,6 +156,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println(common.describe(settings));
                 List<PasskeyEval.Result> results = common.withProgress(p -> PasskeyEval.run(llm, settings, lengths, depths, trials, seed, p));
                 System.out.print(EvalReports.passkeyTable(results, lengths, depths));
+                System.out.println(peakMemory());
                 if (common.csv != null) EvalReports.passkeyCsv(results, common.csv);
                 if (common.out != null) for (Path f : EvalReports.passkeyHeatmaps(results, lengths, depths, common.out)) System.out.println("wrote " + f);
             }
@@ -196,6 +197,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println("window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
                 List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, settings, p));
                 System.out.print(EvalReports.perplexityTable(results));
+                System.out.println(peakMemory());
                 if (common.csv != null) EvalReports.perplexityCsv(results, common.csv);
                 if (common.out != null) System.out.println("wrote " + EvalReports.perplexityChart(results, common.out));
             }
@@ -245,6 +247,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println(prompts + " prompts of " + length + " tokens, " + steps + " tokens each");
                 List<AgreementEval.Result> results = common.withProgress(p -> AgreementEval.run(llm, cut, steps, settings, p));
                 System.out.print(EvalReports.agreementTable(results));
+                System.out.println(peakMemory());
                 if (common.csv != null) EvalReports.agreementCsv(results, common.csv);
                 if (common.out != null) System.out.println("wrote " + EvalReports.agreementChart(results, common.out));
             }
@@ -273,5 +276,12 @@ public final class EvalCommand implements Runnable {
             return new EvalText(new String(in.readAllBytes(), StandardCharsets.UTF_8),
                     "the excerpt bundled for the demo (no ../shared/data/tinyshakespeare.txt found; --text FILE for another)");
         }
+    }
+
+    /** The process's peak resident set so far, printed under an evaluation's table (SPEC 4: peak memory). */
+    static String peakMemory() {
+        long peak = ai.aether.engine.MemoryReport.processPeakResidentBytes();
+        return peak < 0 ? "process peak RSS: not reported by this OS"
+                : String.format(java.util.Locale.ROOT, "process peak RSS: %.1f MiB (model, one KV cache per prompt, the JVM)", peak / 1048576.0);
     }
 }

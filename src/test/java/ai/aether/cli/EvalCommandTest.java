@@ -156,6 +156,7 @@ class EvalCommandTest {
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
         String stdout = out.toString(StandardCharsets.UTF_8);
         for (String name : List.of("dense: accuracy", "aether-0.50: accuracy", "tiny: accuracy")) assertTrue(stdout.contains(name), stdout);
+        assertTrue(stdout.contains("process peak RSS: "), "the peak memory under the table: " + stdout);
         List<String> rows = Files.readAllLines(csv);
         assertEquals(1 + 3 * 2 * 2, rows.size(), "header + settings x lengths x depths x trials");
         assertTrue(rows.get(0).startsWith("setting,context_length,depth,trial,key,correct,sparsity"), rows.get(0));
