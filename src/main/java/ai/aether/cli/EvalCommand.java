@@ -2,6 +2,7 @@ package ai.aether.cli;
 
 import ai.aether.catalog.ModelLocations;
 import ai.aether.engine.LLM;
+import ai.aether.engine.MemoryReport;
 import ai.aether.engine.SideBySide.Setting;
 import ai.aether.eval.AgreementEval;
 import ai.aether.eval.EvalProgress;
@@ -156,7 +157,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println(common.describe(settings));
                 List<PasskeyEval.Result> results = common.withProgress(p -> PasskeyEval.run(llm, settings, lengths, depths, trials, seed, p));
                 System.out.print(EvalReports.passkeyTable(results, lengths, depths));
-                System.out.println(peakMemory());
+                System.out.println("process peak RSS: " + MemoryReport.processPeakText() + " (model, one KV cache per prompt, the JVM)");
                 if (common.csv != null) EvalReports.passkeyCsv(results, common.csv);
                 if (common.out != null) for (Path f : EvalReports.passkeyHeatmaps(results, lengths, depths, common.out)) System.out.println("wrote " + f);
             }
@@ -197,7 +198,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println("window " + w + ", last " + scored + " tokens scored, " + windows + " windows");
                 List<PerplexityEval.Result> results = common.withProgress(p -> PerplexityEval.run(llm, content, w, scored, windows, settings, p));
                 System.out.print(EvalReports.perplexityTable(results));
-                System.out.println(peakMemory());
+                System.out.println("process peak RSS: " + MemoryReport.processPeakText() + " (model, one KV cache per prompt, the JVM)");
                 if (common.csv != null) EvalReports.perplexityCsv(results, common.csv);
                 if (common.out != null) System.out.println("wrote " + EvalReports.perplexityChart(results, common.out));
             }
@@ -247,7 +248,7 @@ public final class EvalCommand implements Runnable {
                 System.out.println(prompts + " prompts of " + length + " tokens, " + steps + " tokens each");
                 List<AgreementEval.Result> results = common.withProgress(p -> AgreementEval.run(llm, cut, steps, settings, p));
                 System.out.print(EvalReports.agreementTable(results));
-                System.out.println(peakMemory());
+                System.out.println("process peak RSS: " + MemoryReport.processPeakText() + " (model, one KV cache per prompt, the JVM)");
                 if (common.csv != null) EvalReports.agreementCsv(results, common.csv);
                 if (common.out != null) System.out.println("wrote " + EvalReports.agreementChart(results, common.out));
             }
@@ -278,10 +279,4 @@ public final class EvalCommand implements Runnable {
         }
     }
 
-    /** The process's peak resident set so far, printed under an evaluation's table (SPEC 4: peak memory). */
-    static String peakMemory() {
-        long peak = ai.aether.engine.MemoryReport.processPeakResidentBytes();
-        return peak < 0 ? "process peak RSS: not reported by this OS"
-                : String.format(java.util.Locale.ROOT, "process peak RSS: %.1f MiB (model, one KV cache per prompt, the JVM)", peak / 1048576.0);
-    }
 }

@@ -86,7 +86,7 @@ final class SideBySideCommand {
             }
             printTable(out, o.runs(), p.expected());
             out.println();
-            out.println(memory.summary().replace("KV cache", "KV cache (one, shared by every run)"));
+            out.println(memory.summary("KV cache (one, shared by every run)"));
             return 0;
         }
     }

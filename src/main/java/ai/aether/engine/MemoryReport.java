@@ -52,10 +52,23 @@ public record MemoryReport(long modelFileBytes, long weightHeapBytes, long kvByt
 
     /** One line for the CLI. */
     public String summary() {
-        String peak = peakResidentBytes < 0 ? "not reported by this OS" : mib(peakResidentBytes);
-        return String.format(Locale.ROOT, "memory: weights %s on the heap (file %s, mapped) | KV cache %s%s | process peak RSS %s",
-                mib(weightHeapBytes), mib(modelFileBytes), mib(kvBytes),
-                metadataBytes > 0 ? " + AETHER metadata " + mib(metadataBytes) : "", peak);
+        return summary("KV cache");
+    }
+
+    /** One line for the CLI, the cache named {@code kvLabel} (e.g. to say that several runs shared it). */
+    public String summary(String kvLabel) {
+        return String.format(Locale.ROOT, "memory: weights %s on the heap (file %s, mapped) | %s %s%s | %s",
+                mib(weightHeapBytes), mib(modelFileBytes), kvLabel, mib(kvBytes),
+                metadataBytes > 0 ? " + AETHER metadata " + mib(metadataBytes) : "", "process peak RSS " + peakText(peakResidentBytes));
+    }
+
+    /** "N MiB", the process's peak resident set so far, or that the OS does not report it: for tools that hold no model report. */
+    public static String processPeakText() {
+        return peakText(processPeakResidentBytes());
+    }
+
+    private static String peakText(long peak) {
+        return peak < 0 ? "not reported by this OS" : mib(peak);
     }
 
     static String mib(long bytes) {
